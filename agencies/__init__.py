@@ -1,0 +1,1 @@
+"""One module per agency: its automated checks as plain functions over domain objects."""

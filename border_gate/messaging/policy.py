@@ -1,0 +1,33 @@
+"""What a transition asks to happen next, as outbox messages. Pure: events in, messages out."""
+
+from __future__ import annotations
+
+from border_gate.messaging.outbox import OutboxMessage
+from workflows.definitions import screenings_for
+from workflows.machine import Event
+from workflows.model import Declaration
+
+SCREENING_QUEUE = "screening"
+
+
+def screening_actor(agency: str) -> str:
+    return f"screen_{agency}"
+
+
+def follow_ups(
+    before: Declaration | None, after: Declaration, events: list[Event]
+) -> list[OutboxMessage]:
+    """Messages for the work these events trigger, committed in the same transaction."""
+    messages: list[OutboxMessage] = []
+    for event in events:
+        if event.action == "submit":
+            for agency in screenings_for(after.stages):
+                messages.append(
+                    OutboxMessage(
+                        actor_name=screening_actor(agency),
+                        queue_name=SCREENING_QUEUE,
+                        kwargs={"declaration_id": after.id, "round": event.data["round"]},
+                        declaration_id=after.id,
+                    )
+                )
+    return messages

@@ -1,0 +1,47 @@
+"""The running platform's shared parts, built once per process (or per event loop)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from border_gate.db.engine import create_engine, session_factory
+from border_gate.db.uow import UnitOfWork
+from border_gate.gates import GateRegistry, load_gates
+from border_gate.settings import Settings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Platform:
+    """Settings, gates, the database and the clock: what every application service needs."""
+
+    settings: Settings
+    gates: GateRegistry
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Callable[[], datetime] = utc_now
+    #: Called after a commit that wrote outbox rows, to wake an in-process relay.
+    outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)
+
+    def outbox_written(self) -> None:
+        for listener in self.outbox_listeners:
+            listener()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build_platform(settings: Settings, *, pool_size: int = 10) -> Platform:
+    gates = load_gates(settings.gates_file)
+    engine = create_engine(settings.database_url, pool_size=pool_size)
+    return Platform(settings=settings, gates=gates, engine=engine, sessions=session_factory(engine))
