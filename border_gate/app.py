@@ -22,6 +22,7 @@ from border_gate.health import HealthController
 from border_gate.identity.auth import build_jwt_auth
 from border_gate.identity.controller import IdentityController
 from border_gate.platform import Platform, build_platform
+from border_gate.screening.controller import CheckFailureController, WatchlistController
 from border_gate.settings import Settings, load_settings
 
 log = logging.getLogger("border_gate")
@@ -31,7 +32,14 @@ LifespanHook = Callable[[Platform], Any]
 
 
 def route_handlers() -> list[Any]:
-    return [HealthController, IdentityController, GateController, DeclarationController]
+    return [
+        HealthController,
+        IdentityController,
+        GateController,
+        DeclarationController,
+        WatchlistController,
+        CheckFailureController,
+    ]
 
 
 def create_app(

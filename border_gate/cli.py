@@ -178,6 +178,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return _run(_with_platform(settings, body))
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from border_gate.workers.runner import run_worker_process
+
+    settings = _settings()
+    ensure_schema(settings)
+    queues = set(args.queue) if args.queue else None
+    return run_worker_process(settings, threads=args.threads, queues=queues)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="border-gate",
@@ -194,6 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="API processes (PostgreSQL only)")
     serve.add_argument("--demo", action="store_true", help="seed demo users and simulate traffic")
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run Dramatiq workers against BROKER_URL (RabbitMQ)")
+    worker.add_argument("--threads", type=int, default=8, help="worker threads in this process")
+    worker.add_argument(
+        "--queue", action="append", default=[], help="only these queues (repeat); default all"
+    )
+    worker.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="upgrade the database schema to the newest migration")
     migrate.set_defaults(func=cmd_migrate)

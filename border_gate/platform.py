@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -29,6 +30,11 @@ class Platform:
     clock: Callable[[], datetime] = utc_now
     #: Called after a commit that wrote outbox rows, to wake an in-process relay.
     outbox_listeners: list[Callable[[], None]] = field(default_factory=list)
+    #: Run inside each transition's transaction, after its state and events are written
+    #: (e.g. document revocation, report rollups): (uow, before, after, events).
+    transition_hooks: list[Callable[..., Awaitable[None]]] = field(default_factory=list)
+    #: Background parts running in this process (relay, broker, worker), for probes and tests.
+    background: dict[str, Any] = field(default_factory=dict)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

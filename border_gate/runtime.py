@@ -12,8 +12,11 @@ from border_gate.settings import Settings, load_settings
 
 
 def background_parts(settings: Settings, *, demo: bool = False) -> list[Any]:
-    """What runs beside the API in this process (in-process workers, relay, demo traffic)."""
-    return []
+    """What runs beside the API in this process: the outbox relay, and with no BROKER_URL the
+    Dramatiq worker threads (embedded default)."""
+    from border_gate.workers.runner import start_in_process
+
+    return [start_in_process]
 
 
 def serve_app(settings: Settings, *, demo: bool = False) -> Litestar:

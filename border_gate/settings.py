@@ -44,6 +44,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     authority_cert_file: Path | None
     document_store: str  # "database" or a directory path
     # Screening and workers
+    customs_rules_file: Path | None
+    quarantine_rules_file: Path | None
+    document_expiry_warning_days: int
     screening_seed: int
     check_max_retries: int
     check_time_limit_ms: int
@@ -186,6 +189,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if path is not None and not path.is_file():
             problems.append(f"{name}={str(path)!r}: không có tệp này / no such file")
 
+    rules_files: dict[str, Path | None] = {}
+    for name in ("CUSTOMS_RULES_FILE", "QUARANTINE_RULES_FILE"):
+        rules_files[name] = Path(env[name]) if env.get(name) else None
+        if rules_files[name] is not None and not rules_files[name].is_file():  # type: ignore[union-attr]
+            problems.append(f"{name}={env[name]!r}: không có tệp này / no such file")
+
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -202,6 +211,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         authority_key_file=key_file,
         authority_cert_file=cert_file,
         document_store=env.get("DOCUMENT_STORE", "database"),
+        customs_rules_file=rules_files["CUSTOMS_RULES_FILE"],
+        quarantine_rules_file=rules_files["QUARANTINE_RULES_FILE"],
+        document_expiry_warning_days=_int(
+            env, "DOCUMENT_EXPIRY_WARNING_DAYS", 30, 0, 365, problems
+        ),
         screening_seed=_int(env, "SCREENING_SEED", 20261123, 0, 2**31 - 1, problems),
         check_max_retries=_int(env, "CHECK_MAX_RETRIES", 5, 0, 50, problems),
         check_time_limit_ms=_int(env, "CHECK_TIME_LIMIT_MS", 60_000, 1000, 1_500_000, problems),

@@ -12,9 +12,10 @@ import os
 
 os.environ.setdefault("ARGON2_LIGHT", "1")  # before border_gate is imported: cheap hashing
 
-import asyncio  # noqa: E402
+import asyncio
 import contextlib
 import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -155,3 +156,77 @@ async def world(platform: Platform, client: httpx.AsyncClient) -> Any:
     from tests.support import build_world
 
     return await build_world(platform, client)
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def rabbit_url() -> Iterator[str]:
+    """A RabbitMQ virtual host of this test's own on the real broker; deleted afterwards."""
+    vhost = f"bg_test_{uuid.uuid4().hex[:10]}"
+    try:
+        rabbitmqctl("add_vhost", vhost)
+        rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.fail(f"RabbitMQ is not usable ({exc}); start it with `rabbitmq-server -detached`")
+    yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture(params=["embedded", "production"])
+def stack(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """Worker tests run twice: SQLite + in-process broker, and PostgreSQL + RabbitMQ."""
+    if request.param == "embedded":
+        return {"DATABASE_URL": request.getfixturevalue("sqlite_database")}
+    return {
+        "DATABASE_URL": request.getfixturevalue("pg_database"),
+        "BROKER_URL": request.getfixturevalue("rabbit_url"),
+    }
+
+
+SCREENING_TEST_ENV = {
+    # Deterministic channels in tests: no random sampling, no "new firm" rule unless a test
+    # asks for it through its own rules file.
+    "CHECK_MAX_RETRIES": "2",
+    "WORKER_THREADS": "4",
+}
+
+
+@pytest.fixture
+def worker_settings(tmp_path: Path, stack: dict[str, str]) -> Settings:
+    rules = tmp_path / "customs.toml"
+    rules.write_text(
+        (Path(__file__).parent.parent / "agencies/rules/customs.toml")
+        .read_text()
+        .replace("random_red_rate = 0.03", "random_red_rate = 0.0")
+        .replace("first_declarations = 3", "first_declarations = 0")
+    )
+    env = {**SCREENING_TEST_ENV, "CUSTOMS_RULES_FILE": str(rules), **stack}
+    return make_settings(tmp_path, env.pop("DATABASE_URL"), **env)
+
+
+@pytest.fixture
+async def worker_platform(worker_settings: Settings) -> AsyncIterator[Platform]:
+    """A platform with its relay and Dramatiq workers running in this process."""
+    from border_gate.workers.runner import start_in_process
+
+    running = build_platform(worker_settings)
+    stop = await start_in_process(running, consume=True)
+    yield running
+    await stop()
+    await running.close()
+
+
+@pytest.fixture
+async def worker_world(worker_platform: Platform) -> AsyncIterator[Any]:
+    from tests.support import build_world
+
+    app = create_app(platform=worker_platform)
+    async with running_lifespan(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", timeout=60
+        ) as c:
+            yield await build_world(worker_platform, c)

@@ -102,7 +102,12 @@ class World:
         return response.json()  # type: ignore[no-any-return]
 
     async def decide(
-        self, declaration_id: str, stage: str, decision: str, username: str, reason: str = "Đạt / OK"
+        self,
+        declaration_id: str,
+        stage: str,
+        decision: str,
+        username: str,
+        reason: str = "Đạt / OK",
     ) -> Any:
         current = await self.get(declaration_id)
         return await self.client.post(
@@ -125,7 +130,12 @@ async def build_world(platform: Platform, client: httpx.AsyncClient) -> World:
     world = World(platform=platform, client=client)
     for username, role, org, gates in USERS:
         await create_user(
-            platform, username=username, role=role, organisation_code=org, password=PASSWORD, gates=gates
+            platform,
+            username=username,
+            role=role,
+            organisation_code=org,
+            password=PASSWORD,
+            gates=gates,
         )
         response = await client.post(
             "/api/v1/auth/token", json={"username": username, "password": PASSWORD}
@@ -133,3 +143,52 @@ async def build_world(platform: Platform, client: httpx.AsyncClient) -> World:
         assert response.status_code == 200, response.text
         world.headers[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
     return world
+
+
+async def wait_until(
+    world: World,
+    declaration_id: str,
+    predicate: Any,
+    *,
+    timeout: float = 20.0,  # noqa: ASYNC109
+    what: str = "",
+) -> dict[str, Any]:
+    """Poll the declaration (as management) until `predicate(declaration)` holds."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    last: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        last = await world.get(declaration_id)
+        if predicate(last):
+            return last
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what or predicate}: last state {last}")
+
+
+def screened(declaration: dict[str, Any]) -> bool:
+    return declaration["status"] not in ("draft", "submitted")
+
+
+async def events_of(world: World, declaration_id: str) -> list[dict[str, Any]]:
+    response = await world.client.get(
+        f"/api/v1/declarations/{declaration_id}/events", headers=world.as_("board")
+    )
+    assert response.status_code == 200, response.text
+    trail = response.json()
+    assert trail["chain_valid"] is True
+    return trail["events"]  # type: ignore[no-any-return]
+
+
+MACHINERY = [
+    {
+        "hs_code": "847989",
+        "description": "Máy ép viên gỗ",
+        "gross_weight_kg": 8000,
+        "packages": 4,
+        "value": 160000,
+        "currency": "USD",
+        "origin_country": "VN",
+    }
+]

@@ -232,11 +232,11 @@ class OutboxRow(Base):
 
 
 class ProcessedMessage(Base):
-    """Messages whose effect is committed; a redelivered one is skipped."""
+    """Work whose effect is committed (keyed by work id); a redelivered message is skipped."""
 
     __tablename__ = "processed_messages"
 
-    message_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the work id
     actor_name: Mapped[str] = mapped_column(String(100))
     processed_at: Mapped[datetime]
 
@@ -261,3 +261,46 @@ class DeclarationNumber(Base):
     gate: Mapped[str] = mapped_column(String(32), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer)
+
+
+class WatchlistEntryRow(Base):
+    """A plate or travel document the border guard watches, until it expires or is removed."""
+
+    __tablename__ = "watchlist_entries"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # plate | document
+    value: Mapped[str] = mapped_column(String(40))
+    value_key: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[str | None] = mapped_column(String(100))
+    removal_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_watchlist_entries_key", "kind", "value_key"),)
+
+
+class CheckFailureRow(Base):
+    """An automated check that kept failing after its retries: shown to admins, retryable."""
+
+    __tablename__ = "check_failures"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    work_id: Mapped[str] = mapped_column(String(36), index=True)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    queue_name: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[str] = mapped_column(Text)
+    declaration_id: Mapped[str | None] = mapped_column(String(36))
+    agency: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # open | retried | resolved
+    failed_at: Mapped[datetime]
+    retried_at: Mapped[datetime | None]
+    retried_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_check_failures_status", "status", "failed_at"),)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from agencies import yard
 from border_gate.db.models import IdempotencyKey
 from border_gate.db.repository import DeclarationFilters
+from border_gate.db.uow import UnitOfWork
 from border_gate.errors import (
     Conflict,
     Forbidden,
@@ -201,6 +202,7 @@ async def change_declaration(
     make_command: Callable[[Declaration], Command],
     *,
     expected_version: int | None = None,
+    before_commit: Callable[[UnitOfWork, Declaration], Awaitable[None]] | None = None,
 ) -> Declaration:
     """Load, check the version the caller saw, decide, and store new state + events + outbox.
 
@@ -223,19 +225,23 @@ async def change_declaration(
                 current_version=current.version,
             )
         events = decide(current, make_command(current), actor, now)
-        if not events:
-            return current
         after = current
         for event in events:
             after = evolve(after, event)
         try:
-            await uow.declarations.save(current, after, events, now)
-            messages = follow_ups(current, after, events)
-            await uow.outbox.add(messages, now)
+            if events:
+                await uow.declarations.save(current, after, events, now)
+                await uow.outbox.add(follow_ups(current, after, events), now)
+                for hook in platform.transition_hooks:
+                    await hook(uow, current, after, events)
+            if before_commit is not None:
+                await before_commit(uow, after)
+            if not events and before_commit is None:
+                return current
             await uow.commit()
         except (StaleDataError, IntegrityError):
             raise _lost_race(declaration_id) from None
-        wrote_outbox = bool(messages)
+        wrote_outbox = uow.outbox.added > 0
     if wrote_outbox:
         platform.outbox_written()
     return after

@@ -35,12 +35,15 @@ class Outbox:
             return []
         rows = []
         for message in messages:
+            message_id = str(uuid.uuid4())
+            # work_id is what consumers de-duplicate on; a retry of the same work keeps it.
+            kwargs = {"work_id": message_id, **message.kwargs}
             rows.append(
                 {
-                    "message_id": str(uuid.uuid4()),
+                    "message_id": message_id,
                     "queue_name": message.queue_name,
                     "actor_name": message.actor_name,
-                    "payload": msgspec.json.encode({"kwargs": message.kwargs}).decode(),
+                    "payload": msgspec.json.encode({"kwargs": kwargs}).decode(),
                     "declaration_id": message.declaration_id,
                     "created_at": now,
                     "available_at": now + message.delay,

@@ -7,11 +7,14 @@ from workflows.definitions import screenings_for
 from workflows.machine import Event
 from workflows.model import Declaration
 
-SCREENING_QUEUE = "screening"
-
 
 def screening_actor(agency: str) -> str:
     return f"screen_{agency}"
+
+
+def screening_queue(agency: str) -> str:
+    """One queue per agency, so each agency's checks can be given their own workers."""
+    return f"screening_{agency}"
 
 
 def follow_ups(
@@ -25,7 +28,7 @@ def follow_ups(
                 messages.append(
                     OutboxMessage(
                         actor_name=screening_actor(agency),
-                        queue_name=SCREENING_QUEUE,
+                        queue_name=screening_queue(agency),
                         kwargs={"declaration_id": after.id, "round": event.data["round"]},
                         declaration_id=after.id,
                     )

@@ -22,7 +22,12 @@ async def test_file_returns_draft_with_location_and_etag(world: World) -> None:
     assert body["driver"]["name"] == "Nguyễn Văn Đức"
     assert body["cargo"][0]["description"] == "Sầu riêng tươi"
     assert set(body["stages"]) == {
-        "yard", "customs", "plant_quarantine", "animal_quarantine", "health_quarantine", "border_guard"
+        "yard",
+        "customs",
+        "plant_quarantine",
+        "animal_quarantine",
+        "health_quarantine",
+        "border_guard",
     }
     assert all(stage["state"] == "pending" for stage in body["stages"].values())
     assert body["planned_arrival"].endswith("+07:00")
@@ -43,14 +48,26 @@ async def test_amend_then_submit(world: World) -> None:
     submitted = await world.submit(created["id"])
     assert submitted["status"] == "submitted"
     events = (
-        await world.client.get(f"/api/v1/declarations/{created['id']}/events", headers=world.as_("firm_a"))
+        await world.client.get(
+            f"/api/v1/declarations/{created['id']}/events", headers=world.as_("firm_a")
+        )
     ).json()
     assert [e["action"] for e in events["events"]][:3] == ["create", "amend", "submit"]
     assert events["chain_valid"] is True
     first, second = events["events"][0], events["events"][1]
     assert first["prev_hash"] == "" and second["prev_hash"] == first["hash"]
     for event in events["events"]:
-        assert {"seq", "at", "actor", "action", "stage", "reason", "version", "hash", "prev_hash"} <= set(event)
+        assert {
+            "seq",
+            "at",
+            "actor",
+            "action",
+            "stage",
+            "reason",
+            "version",
+            "hash",
+            "prev_hash",
+        } <= set(event)
 
 
 async def test_other_firm_gets_404_and_no_data(world: World) -> None:
@@ -60,7 +77,11 @@ async def test_other_firm_gets_404_and_no_data(world: World) -> None:
         ("get", f"/api/v1/declarations/{created['id']}/events", {}),
         ("post", f"/api/v1/declarations/{created['id']}/submit", {}),
         ("post", f"/api/v1/declarations/{created['id']}/cancel", {}),
-        ("patch", f"/api/v1/declarations/{created['id']}", {"json": {"consignee": "X"}, "headers": {"If-Match": '"1"'}}),
+        (
+            "patch",
+            f"/api/v1/declarations/{created['id']}",
+            {"json": {"consignee": "X"}, "headers": {"If-Match": '"1"'}},
+        ),
     ]:
         headers = {**world.as_("firm_b"), **kwargs.pop("headers", {})}
         response = await getattr(world.client, method)(path, headers=headers, **kwargs)
@@ -86,7 +107,11 @@ async def test_officer_of_wrong_stage_or_gate_is_refused(world: World) -> None:
     response = await world.decide(created["id"], "customs", "approve", "board")
     assert response.status_code == 403
     after = await world.get(created["id"])
-    events = (await world.client.get(f"/api/v1/declarations/{created['id']}/events", headers=world.as_("board"))).json()
+    events = (
+        await world.client.get(
+            f"/api/v1/declarations/{created['id']}/events", headers=world.as_("board")
+        )
+    ).json()
     assert [e["action"] for e in events["events"]] == ["create", "submit", "open"]
     assert after["stages"]["customs"]["state"] == "pending"
 
@@ -98,21 +123,29 @@ async def test_decision_needs_if_match_and_fresh_version(world: World) -> None:
     body = {"decision": "hold", "reason": "Cân lại xe / reweigh"}
     missing = await world.client.post(path, json=body, headers=world.as_("yard"))
     assert missing.status_code == 428
-    stale = await world.client.post(path, json=body, headers=world.as_("yard", **{"If-Match": '"1"'}))
+    stale = await world.client.post(
+        path, json=body, headers=world.as_("yard", **{"If-Match": '"1"'})
+    )
     assert stale.status_code == 412
     assert stale.json()["current_version"] > 1
 
 
 async def test_listing_is_scoped_filtered_and_paginated(world: World) -> None:
-    ids = [(await world.file(vehicle={"plate": f"12C-345.{i:02d}", "country": "VN"}))["id"] for i in range(5)]
+    ids = [
+        (await world.file(vehicle={"plate": f"12C-345.{i:02d}", "country": "VN"}))["id"]
+        for i in range(5)
+    ]
     await world.file("firm_b")
-    page = (await world.client.get("/api/v1/declarations?limit=2", headers=world.as_("firm_a"))).json()
+    page = (
+        await world.client.get("/api/v1/declarations?limit=2", headers=world.as_("firm_a"))
+    ).json()
     assert [d["id"] for d in page["items"]] == ids[::-1][:2]
     seen = [d["id"] for d in page["items"]]
     while page["next_cursor"]:
         page = (
             await world.client.get(
-                f"/api/v1/declarations?limit=2&cursor={page['next_cursor']}", headers=world.as_("firm_a")
+                f"/api/v1/declarations?limit=2&cursor={page['next_cursor']}",
+                headers=world.as_("firm_a"),
             )
         ).json()
         seen += [d["id"] for d in page["items"]]
@@ -122,7 +155,9 @@ async def test_listing_is_scoped_filtered_and_paginated(world: World) -> None:
         await world.client.get("/api/v1/declarations?status=submitted", headers=world.as_("firm_a"))
     ).json()
     assert [d["id"] for d in only_submitted["items"]] == [ids[0]]
-    board = (await world.client.get("/api/v1/declarations?limit=200", headers=world.as_("board"))).json()
+    board = (
+        await world.client.get("/api/v1/declarations?limit=200", headers=world.as_("board"))
+    ).json()
     assert len(board["items"]) == 6
     yard_queue = (
         await world.client.get("/api/v1/declarations?stage=yard", headers=world.as_("yard"))
@@ -150,9 +185,13 @@ async def test_cancel_before_arrival_only(world: World) -> None:
     created = await world.file()
     await world.submit(created["id"])
     response = await world.client.post(
-        f"/api/v1/declarations/{created['id']}/cancel", json={"reason": "Đổi xe"}, headers=world.as_("firm_a")
+        f"/api/v1/declarations/{created['id']}/cancel",
+        json={"reason": "Đổi xe"},
+        headers=world.as_("firm_a"),
     )
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "cancelled"
-    again = await world.client.post(f"/api/v1/declarations/{created['id']}/cancel", headers=world.as_("firm_a"))
+    again = await world.client.post(
+        f"/api/v1/declarations/{created['id']}/cancel", headers=world.as_("firm_a")
+    )
     assert again.status_code == 409

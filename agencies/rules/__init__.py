@@ -1,0 +1,1 @@
+"""Default rule tables of the agencies, as data (TOML)."""

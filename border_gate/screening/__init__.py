@@ -1,0 +1,1 @@
+"""Running the agencies' automated checks and recording their results on declarations."""

@@ -1,0 +1,91 @@
+"""The Dramatiq actors: one screening actor per agency, and the one that records exhaustion.
+
+Actors are thin: they call application services with the work id the outbox gave their
+message, so a redelivered or duplicated message is recognised and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import dramatiq
+
+from border_gate.messaging.policy import screening_actor, screening_queue
+from border_gate.screening.service import AGENCIES, record_check_failure, run_screening
+from border_gate.workers.context import WorkerContext
+
+log = logging.getLogger("border_gate.workers")
+
+EXHAUSTED_ACTOR = "check_exhausted"
+EXHAUSTED_QUEUE = "attention"
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exceeded|Interrupt|Closed)\b.*")
+
+
+def last_exception_line(traceback_text: str) -> str:
+    """The 'SomeError: message' line a person needs from a formatted traceback."""
+    found = [line for line in traceback_text.splitlines() if _EXCEPTION_LINE.match(line)]
+    return found[-1] if found else (traceback_text.strip().splitlines() or ["unknown error"])[-1]
+
+
+def register_actors(
+    broker: dramatiq.Broker, context: WorkerContext
+) -> dict[str, dramatiq.Actor[Any, Any]]:
+    """Declare every actor on `broker` (which also declares their queues)."""
+    actors: dict[str, dramatiq.Actor[Any, Any]] = {}
+    settings = context.settings
+
+    for agency in AGENCIES:
+        name = screening_actor(agency)
+
+        async def screen(
+            declaration_id: str, round: int, work_id: str, _agency: str = agency, _name: str = name
+        ) -> None:
+            outcome = await run_screening(
+                context.platform,
+                context.rules,
+                agency=_agency,
+                declaration_id=declaration_id,
+                round_=round,
+                work_id=work_id,
+                actor_name=_name,
+            )
+            log.debug("%s %s round %s: %s", _name, declaration_id, round, outcome)
+
+        screen.__name__ = name
+        actors[name] = dramatiq.actor(
+            screen,
+            broker=broker,
+            actor_name=name,
+            queue_name=screening_queue(agency),
+            time_limit=settings.check_time_limit_ms,
+            max_retries=settings.check_max_retries,
+            on_retry_exhausted=EXHAUSTED_ACTOR,
+        )
+
+    async def check_exhausted(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
+        """A check gave up: record it for an admin and flag the declaration's stage."""
+        options = message.get("options", {})
+        error = last_exception_line(str(options.get("traceback", "")))
+        await record_check_failure(
+            context.platform,
+            actor_name=message["actor_name"],
+            queue_name=message["queue_name"],
+            kwargs=dict(message.get("kwargs", {})),
+            error=error,
+            attempts=int(retry_info.get("retries", 0)) + 1,
+        )
+
+    # Recording must not itself give up quietly: many retries, long backoff.
+    actors[EXHAUSTED_ACTOR] = dramatiq.actor(
+        check_exhausted,
+        broker=broker,
+        actor_name=EXHAUSTED_ACTOR,
+        queue_name=EXHAUSTED_QUEUE,
+        max_retries=100,
+        time_limit=settings.check_time_limit_ms,
+    )
+    return actors
