@@ -62,7 +62,5 @@ class Unavailable(ApplicationError):
 
 
 def declaration_not_found(declaration_id: str) -> NotFound:
-    return NotFound(
-        f"Không tìm thấy tờ khai {declaration_id}",
-        f"declaration {declaration_id} not found",
-    )
+    shown = declaration_id if declaration_id.isprintable() and len(declaration_id) <= 40 else "?"
+    return NotFound(f"Không tìm thấy tờ khai {shown}", f"declaration {shown} not found")

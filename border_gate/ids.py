@@ -17,3 +17,11 @@ def new_id() -> str:
     value |= 0b10 << 62  # variant
     value |= rand & ((1 << 62) - 1)  # rand_b
     return str(uuid.UUID(int=value))
+
+
+_SHAPE = frozenset("0123456789abcdef-")
+
+
+def looks_like_id(value: str) -> bool:
+    """Whether `value` could be one of our ids; anything else is simply not found."""
+    return len(value) == 36 and value.count("-") == 4 and set(value) <= _SHAPE

@@ -116,7 +116,10 @@ def hs_code_problem(hs_code: str) -> str | None:
     return None
 
 
-Text = Annotated[str, Meta(min_length=1, max_length=200)]
+#: Printable text: no NUL or other control characters (tabs and newlines allowed).
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Text = Annotated[str, Meta(min_length=1, max_length=200, pattern=PRINTABLE)]
+LongText = Annotated[str, Meta(min_length=1, max_length=500, pattern=PRINTABLE)]
 CountryCode = Annotated[str, Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
 CurrencyCode = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217")]
 GateCode = Annotated[str, Meta(pattern=r"^[A-Z][A-Z0-9_]{1,31}$")]
@@ -143,7 +146,7 @@ class Driver(Struct, frozen=True, forbid_unknown_fields=True):
 
 class CargoLine(Struct, frozen=True, forbid_unknown_fields=True):
     hs_code: Annotated[str, Meta(pattern=r"^\d{4,10}$")]
-    description: Annotated[str, Meta(min_length=1, max_length=500)]
+    description: LongText
     gross_weight_kg: Annotated[float, Meta(gt=0, le=100_000)]
     packages: Annotated[int, Meta(ge=1, le=1_000_000)]
     value: Annotated[float, Meta(gt=0, le=1e10)]

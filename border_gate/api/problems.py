@@ -122,7 +122,17 @@ _MESSAGES_VI: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+_CONTROL_CHARACTERS = "must not contain control characters (NUL, escapes)"
+
+
+def _readable(message: str) -> str:
+    if "matching regex" in message and "\\x00" in message:
+        return f"Không được chứa ký tự điều khiển / {_CONTROL_CHARACTERS}"
+    return message
+
+
 def message_vi(message: str) -> str:
+    message = _readable(message)
     if " / " in message:  # our own validators already speak both languages
         return message.split(" / ", 1)[0]
     for pattern, replacement in _MESSAGES_VI:
@@ -132,6 +142,7 @@ def message_vi(message: str) -> str:
 
 
 def message_en(message: str) -> str:
+    message = _readable(message)
     return message.split(" / ", 1)[1] if " / " in message else message
 
 
@@ -323,6 +334,16 @@ def handle_decode(request: Request[Any, Any, Any], exc: msgspec.DecodeError) -> 
     )
 
 
+def handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    return problem(
+        400,
+        "malformed-body",
+        "Nội dung gửi lên lồng nhau quá sâu",
+        "the request body is nested too deeply",
+        request=request,
+    )
+
+
 def handle_definition(request: Request[Any, Any, Any], exc: DefinitionError) -> Response[Any]:
     return problem(422, "invalid-workflow", str(exc), str(exc), request=request)
 
@@ -354,6 +375,7 @@ EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
     msgspec.ValidationError: handle_msgspec,
     msgspec.DecodeError: handle_decode,
     DefinitionError: handle_definition,
+    RecursionError: handle_recursion,
     Exception: handle_unexpected,
 }
 

@@ -18,6 +18,7 @@ from workflows.labels import (
 from workflows.machine import Decision, Event
 from workflows.model import (
     DONE_STATES,
+    PRINTABLE,
     CargoLine,
     Declaration,
     Driver,
@@ -109,16 +110,16 @@ class EventTrail(Struct, frozen=True):
 
 class DecisionIn(Struct, frozen=True, forbid_unknown_fields=True):
     decision: Decision
-    reason: Annotated[str, Meta(max_length=1000)] | None = None
+    reason: Annotated[str, Meta(max_length=1000, pattern=PRINTABLE)] | None = None
 
 
 class CancelIn(Struct, frozen=True, forbid_unknown_fields=True):
-    reason: Annotated[str, Meta(max_length=1000)] | None = None
+    reason: Annotated[str, Meta(max_length=1000, pattern=PRINTABLE)] | None = None
 
 
 class GateEventIn(Struct, frozen=True, forbid_unknown_fields=True):
     kind: Annotated[str, Meta(pattern=r"^(gate_in|gate_out)$")]
-    plate: Annotated[str, Meta(min_length=4, max_length=20)]
+    plate: Annotated[str, Meta(min_length=4, max_length=20, pattern=PRINTABLE)]
     observed_at: Annotated[datetime, Meta(tz=True)] | None = None
     declaration_id: Annotated[str, Meta(min_length=36, max_length=36)] | None = None
 

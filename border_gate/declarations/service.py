@@ -33,7 +33,7 @@ from border_gate.errors import (
 )
 from border_gate.gates import Gate, UnknownGate
 from border_gate.identity.service import CurrentUser
-from border_gate.ids import new_id
+from border_gate.ids import looks_like_id, new_id
 from border_gate.messaging.policy import follow_ups
 from border_gate.platform import Platform
 from workflows.errors import NotVisible
@@ -212,6 +212,8 @@ async def change_declaration(
     """
     now = platform.clock()
     wrote_outbox = False
+    if not looks_like_id(declaration_id):
+        raise declaration_not_found(declaration_id)
     async with platform.unit_of_work() as uow:
         current = await uow.declarations.get(declaration_id)
         if current is None or _not_visible(actor, current):
@@ -483,6 +485,8 @@ async def _gate_out_target(
 async def get_declaration(
     platform: Platform, user: CurrentUser, declaration_id: str
 ) -> Declaration:
+    if not looks_like_id(declaration_id):
+        raise declaration_not_found(declaration_id)
     async with platform.unit_of_work() as uow:
         declaration = await uow.declarations.get(declaration_id)
     if declaration is None or _not_visible(user.actor, declaration):
@@ -493,6 +497,8 @@ async def get_declaration(
 async def declaration_events(
     platform: Platform, user: CurrentUser, declaration_id: str
 ) -> list[Event]:
+    if not looks_like_id(declaration_id):
+        raise declaration_not_found(declaration_id)
     async with platform.unit_of_work() as uow:
         declaration = await uow.declarations.get(declaration_id)
         if declaration is None or _not_visible(user.actor, declaration):

@@ -13,11 +13,12 @@ from border_gate.api.http import current_user
 from border_gate.errors import Unauthorized
 from border_gate.identity.service import authenticate
 from border_gate.platform import Platform
+from workflows.model import PRINTABLE
 
 
 class TokenIn(Struct, frozen=True, forbid_unknown_fields=True):
-    username: Annotated[str, Meta(min_length=1, max_length=64)]
-    password: Annotated[str, Meta(min_length=1, max_length=256)]
+    username: Annotated[str, Meta(min_length=1, max_length=64, pattern=PRINTABLE)]
+    password: Annotated[str, Meta(min_length=1, max_length=256, pattern=PRINTABLE)]
 
 
 class TokenOut(Struct, frozen=True):

@@ -13,13 +13,14 @@ from border_gate.api.http import current_user
 from border_gate.platform import Platform
 from border_gate.screening import service
 from border_gate.screening.service import CheckFailure, WatchlistItem
+from workflows.model import PRINTABLE
 
-Reason = Annotated[str, Meta(min_length=3, max_length=1000)]
+Reason = Annotated[str, Meta(min_length=3, max_length=1000, pattern=PRINTABLE)]
 
 
 class WatchlistIn(Struct, frozen=True, forbid_unknown_fields=True):
     kind: Annotated[str, Meta(pattern=r"^(plate|document)$")]
-    value: Annotated[str, Meta(min_length=3, max_length=40)]
+    value: Annotated[str, Meta(min_length=3, max_length=40, pattern=PRINTABLE)]
     reason: Reason
     expires_at: Annotated[datetime, Meta(tz=True)] | None = None
 

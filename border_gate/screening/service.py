@@ -26,7 +26,7 @@ from border_gate.db.uow import UnitOfWork
 from border_gate.declarations.service import change_declaration
 from border_gate.errors import Conflict, Forbidden, InvalidInput, NotFound
 from border_gate.identity.service import CurrentUser
-from border_gate.ids import new_id
+from border_gate.ids import looks_like_id, new_id
 from border_gate.messaging.outbox import OutboxMessage
 from border_gate.platform import Platform
 from border_gate.screening.rules import ScreeningRules
@@ -292,7 +292,11 @@ async def retry_check_failure(
     _require_admin(user)
     now = platform.clock()
     async with platform.unit_of_work() as uow:
-        row = await uow.session.get(CheckFailureRow, failure_id, with_for_update=True)
+        row = (
+            await uow.session.get(CheckFailureRow, failure_id, with_for_update=True)
+            if looks_like_id(failure_id)
+            else None
+        )
         if row is None:
             raise NotFound(f"Không có lỗi kiểm tra {failure_id}", f"no failed check {failure_id}")
         if row.status != "open":
@@ -431,7 +435,9 @@ async def remove_watchlist_entry(
     _require_border_guard(user)
     now = platform.clock()
     async with platform.unit_of_work() as uow:
-        row = await uow.session.get(WatchlistEntryRow, entry_id)
+        row = (
+            await uow.session.get(WatchlistEntryRow, entry_id) if looks_like_id(entry_id) else None
+        )
         if row is None:
             raise NotFound(f"Không có mục theo dõi {entry_id}", f"no watchlist entry {entry_id}")
         if row.removed_at is not None:
