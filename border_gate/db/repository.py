@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Select, and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from border_gate.db.models import (
     CargoLineRow,
@@ -241,8 +242,18 @@ class DeclarationRepository:
         self.session = session
         self._rows: dict[str, DeclarationRow] = {}
 
-    async def get(self, declaration_id: str) -> Declaration | None:
-        row = await self.session.get(DeclarationRow, declaration_id)
+    async def get(self, declaration_id: str, *, lock: bool = False) -> Declaration | None:
+        """The declaration, in one round trip (cargo and stages joined in).
+
+        `lock=True` takes the row lock (PostgreSQL; SQLite transactions are serial anyway), so
+        concurrent automated writers queue instead of retrying after a lost race.
+        """
+        row = await self.session.get(
+            DeclarationRow,
+            declaration_id,
+            options=[joinedload(DeclarationRow.cargo), joinedload(DeclarationRow.stages)],
+            with_for_update={"of": DeclarationRow} if lock else None,
+        )
         if row is None:
             return None
         self._rows[row.id] = row

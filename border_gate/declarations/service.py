@@ -199,10 +199,11 @@ async def change_declaration(
     platform: Platform,
     actor: Actor,
     declaration_id: str,
-    make_command: Callable[[Declaration], Command],
+    command: Command | CommandBuilder,
     *,
     expected_version: int | None = None,
     before_commit: Callable[[UnitOfWork, Declaration], Awaitable[None]] | None = None,
+    lock: bool = False,
 ) -> Declaration:
     """Load, check the version the caller saw, decide, and store new state + events + outbox.
 
@@ -215,7 +216,7 @@ async def change_declaration(
     if not looks_like_id(declaration_id):
         raise declaration_not_found(declaration_id)
     async with platform.unit_of_work() as uow:
-        current = await uow.declarations.get(declaration_id)
+        current = await uow.declarations.get(declaration_id, lock=lock)
         if current is None or _not_visible(actor, current):
             raise declaration_not_found(declaration_id)
         if expected_version is not None and expected_version != current.version:
@@ -226,7 +227,12 @@ async def change_declaration(
                 f"{expected_version}); reload and try again",
                 current_version=current.version,
             )
-        events = decide(current, make_command(current), actor, now)
+        if callable(command):
+            # Built inside the transaction, from what it reads (e.g. a screening's inputs).
+            built = await command(current, uow)
+            events = decide(current, built, actor, now) if built is not None else []
+        else:
+            events = decide(current, command, actor, now)
         after = current
         for event in events:
             after = evolve(after, event)
@@ -247,6 +253,10 @@ async def change_declaration(
     if wrote_outbox:
         platform.outbox_written()
     return after
+
+
+#: Builds the command inside the transaction from the current state; None = nothing to do.
+CommandBuilder = Callable[[Declaration, UnitOfWork], Awaitable[Command | None]]
 
 
 def _lost_race(declaration_id: str) -> Conflict:
@@ -271,7 +281,7 @@ async def amend_declaration(
         platform,
         user.actor,
         declaration_id,
-        lambda _current: Amend(facts=facts, definition=definition),
+        Amend(facts=facts, definition=definition),
         expected_version=expected_version,
     )
 
@@ -280,7 +290,7 @@ async def submit_declaration(
     platform: Platform, user: CurrentUser, declaration_id: str, *, expected_version: int | None
 ) -> Declaration:
     return await change_declaration(
-        platform, user.actor, declaration_id, lambda _c: Submit(), expected_version=expected_version
+        platform, user.actor, declaration_id, Submit(), expected_version=expected_version
     )
 
 
@@ -296,7 +306,7 @@ async def cancel_declaration(
         platform,
         user.actor,
         declaration_id,
-        lambda _c: Cancel(reason=reason),
+        Cancel(reason=reason),
         expected_version=expected_version,
     )
 
@@ -315,7 +325,7 @@ async def decide_stage(
         platform,
         user.actor,
         declaration_id,
-        lambda _c: Decide(stage=stage, decision=decision, reason=reason),
+        Decide(stage=stage, decision=decision, reason=reason),
         expected_version=expected_version,
     )
 
@@ -377,12 +387,7 @@ async def record_gate_event(
             target = await _gate_out_target(platform, gate, key, plate, declaration_id)
             command = GateOut(observed_at=observed)
         try:
-            return await change_declaration(
-                platform,
-                actor,
-                target.id,
-                lambda _c, command=command: command,  # type: ignore[misc]
-            )
+            return await change_declaration(platform, actor, target.id, command)
         except Conflict:
             if kind != "gate_in":
                 raise

@@ -40,11 +40,6 @@ log = logging.getLogger("border_gate.screening")
 AGENCIES = (customs.AGENCY, quarantine.AGENCY, border_guard.AGENCY)
 
 
-async def already_processed(platform: Platform, work_id: str) -> bool:
-    async with platform.unit_of_work() as uow:
-        return await uow.session.get(ProcessedMessage, work_id) is not None
-
-
 async def mark_processed(platform: Platform, work_id: str, actor_name: str) -> None:
     async with platform.unit_of_work() as uow:
         uow.session.add(
@@ -58,44 +53,47 @@ async def mark_processed(platform: Platform, work_id: str, actor_name: str) -> N
             pass  # someone else recorded it first: same outcome
 
 
-async def _prior_declarations(platform: Platform, declaration: Declaration) -> int:
+async def _prior_declarations(uow: UnitOfWork, declaration: Declaration, now: datetime) -> int:
     """How many declarations the firm submitted before this one (its track record)."""
-    async with platform.unit_of_work() as uow:
-        statement = select(func.count(DeclarationRow.id)).where(
-            DeclarationRow.organisation_code == declaration.organisation,
-            DeclarationRow.submitted.is_(True),
-            DeclarationRow.id != declaration.id,
-            DeclarationRow.submitted_at < (declaration.submitted_at or platform.clock()),
-        )
-        return int((await uow.session.execute(statement)).scalar_one())
+    statement = select(func.count(DeclarationRow.id)).where(
+        DeclarationRow.organisation_code == declaration.organisation,
+        DeclarationRow.submitted.is_(True),
+        DeclarationRow.id != declaration.id,
+        DeclarationRow.submitted_at < (declaration.submitted_at or now),
+    )
+    return int((await uow.session.execute(statement)).scalar_one())
 
 
-async def active_watchlist(platform: Platform, at: datetime) -> list[border_guard.WatchlistEntry]:
-    async with platform.unit_of_work() as uow:
-        rows = await uow.session.scalars(
-            select(WatchlistEntryRow).where(
-                WatchlistEntryRow.removed_at.is_(None),
-                or_(WatchlistEntryRow.expires_at.is_(None), WatchlistEntryRow.expires_at > at),
-            )
+async def active_watchlist(uow: UnitOfWork, at: datetime) -> list[border_guard.WatchlistEntry]:
+    rows = await uow.session.scalars(
+        select(WatchlistEntryRow).where(
+            WatchlistEntryRow.removed_at.is_(None),
+            or_(WatchlistEntryRow.expires_at.is_(None), WatchlistEntryRow.expires_at > at),
         )
-        return [
-            border_guard.WatchlistEntry(
-                kind=r.kind, value=r.value, reason=r.reason, expires_at=r.expires_at
-            )
-            for r in rows
-        ]
+    )
+    return [
+        border_guard.WatchlistEntry(
+            kind=r.kind, value=r.value, reason=r.reason, expires_at=r.expires_at
+        )
+        for r in rows
+    ]
 
 
 async def screening_command(
-    platform: Platform, rules: ScreeningRules, agency: str, declaration: Declaration, round_: int
+    platform: Platform,
+    uow: UnitOfWork,
+    rules: ScreeningRules,
+    agency: str,
+    declaration: Declaration,
+    round_: int,
 ) -> Command:
     """Run the agency's pure check on what the database knows, as a workflow command."""
     facts = declaration.facts
+    now = platform.clock()
     if agency == customs.AGENCY:
-        prior = await _prior_declarations(platform, declaration)
         assessment = customs.assess(
             facts,
-            prior_declarations=prior,
+            prior_declarations=await _prior_declarations(uow, declaration, now),
             rules=rules.customs,
             seed=rules.seed,
             declaration_id=declaration.id,
@@ -105,16 +103,22 @@ async def screening_command(
     if agency == quarantine.AGENCY:
         return quarantine.screening(quarantine.assess(facts, rules.quarantine), round_)
     if agency == border_guard.AGENCY:
-        now = platform.clock()
         zone = platform.gates.get(facts.gate).zone
         findings = border_guard.assess(
             facts,
-            await active_watchlist(platform, now),
+            await active_watchlist(uow, now),
             today=now.astimezone(zone).date(),
             expiry_warning_days=rules.expiry_warning_days,
         )
         return border_guard.screening(findings, round_)
     raise ValueError(f"unknown agency {agency!r}")
+
+
+class _AlreadyProcessed(Exception):
+    """The message's work was committed before: nothing to do, nothing to write."""
+
+
+_FINISHED = (Status.CANCELLED, Status.REJECTED, Status.DEPARTED)
 
 
 async def run_screening(
@@ -127,47 +131,52 @@ async def run_screening(
     work_id: str,
     actor_name: str,
 ) -> str:
-    """Screen one declaration for one agency, once. Returns what happened (for logs and tests)."""
+    """Screen one declaration for one agency, once. Returns what happened (for logs and tests).
+
+    Reading the inputs, deciding, writing the result and recording the work id as processed
+    happen in one transaction; a duplicate message finds the work id and stops.
+    """
+    outcome = "applied"
+
+    async def build(current: Declaration, uow: UnitOfWork) -> Command | None:
+        nonlocal outcome
+        if await uow.session.get(ProcessedMessage, work_id) is not None:
+            raise _AlreadyProcessed
+        if current.screening_round != round_ or current.status in _FINISHED:
+            outcome = "stale"  # amended and resubmitted meanwhile, or finished: nothing to apply
+            return None
+        return await screening_command(platform, uow, rules, agency, current, round_)
+
+    async def record(uow: UnitOfWork, _after: Declaration) -> None:
+        uow.session.add(
+            ProcessedMessage(
+                message_id=work_id, actor_name=actor_name, processed_at=platform.clock()
+            )
+        )
+        await uow.session.execute(
+            update(CheckFailureRow)
+            .where(CheckFailureRow.work_id == work_id, CheckFailureRow.status != "resolved")
+            .values(status="resolved", resolved_at=platform.clock())
+        )
+
     for _attempt in range(5):
-        if await already_processed(platform, work_id):
-            return "duplicate"
-        async with platform.unit_of_work() as uow:
-            declaration = await uow.declarations.get(declaration_id)
-        if declaration is None:
-            await mark_processed(platform, work_id, actor_name)
-            return "missing"
-        if declaration.screening_round != round_ or declaration.status in (
-            Status.CANCELLED,
-            Status.REJECTED,
-            Status.DEPARTED,
-        ):
-            await mark_processed(platform, work_id, actor_name)
-            return "stale"
-        command = await screening_command(platform, rules, agency, declaration, round_)
-
-        async def record(uow: UnitOfWork, _after: Declaration) -> None:
-            uow.session.add(
-                ProcessedMessage(
-                    message_id=work_id, actor_name=actor_name, processed_at=platform.clock()
-                )
-            )
-            await uow.session.execute(
-                update(CheckFailureRow)
-                .where(CheckFailureRow.work_id == work_id, CheckFailureRow.status != "resolved")
-                .values(status="resolved", resolved_at=platform.clock())
-            )
-
         try:
             await change_declaration(
                 platform,
                 system_actor(f"{agency}-screening"),
                 declaration_id,
-                lambda _current, command=command: command,  # type: ignore[misc]
+                build,
                 before_commit=record,
+                lock=True,
             )
-            return "applied"
+            return outcome
+        except _AlreadyProcessed:
+            return "duplicate"
+        except NotFound:
+            await mark_processed(platform, work_id, actor_name)
+            return "missing"
         except Conflict:
-            continue  # the declaration changed meanwhile (or a duplicate won): look again
+            continue  # the declaration changed meanwhile, or a duplicate won: look again
         except WorkflowError as exc:
             # A refusal by the state machine is final for this message: retrying cannot help.
             log.info("screening %s for %s refused: %s", agency, declaration_id, exc)
@@ -255,8 +264,9 @@ async def record_check_failure(
                 platform,
                 system_actor(f"{agency}-screening"),
                 declaration_id,
-                lambda _c: FlagAttention(agency=str(agency), reason=reason),
+                FlagAttention(agency=str(agency), reason=reason),
                 before_commit=add_row,
+                lock=True,
             )
             return
         except (WorkflowError, Conflict, NotFound) as exc:

@@ -36,9 +36,7 @@ async def _open_customs(world: World) -> dict:
             world.platform,
             system_actor(f"{agency}-screening"),
             created["id"],
-            lambda _d, a=agency, s=stages, c=channel: Screen(
-                agency=a, round=1, stages=s, channel=c
-            ),
+            Screen(agency=agency, round=1, stages=stages, channel=channel),
         )
     response = await world.gate_event("gate_in")
     assert response.status_code == 201, response.text
