@@ -194,6 +194,10 @@ def decide(
     that was cancelled meanwhile).
     """
     if isinstance(command, Create):
+        if declaration is not None:
+            raise InvalidTransition(
+                "Tờ khai đã được khai báo; không thể khai lại", "the declaration is already filed"
+            )
         return _number([_create(command, actor)], None, at)
     if declaration is None:
         raise ValueError("only Create works without a declaration")
@@ -401,13 +405,34 @@ def _screen(declaration: Declaration, command: Screen, actor: Actor) -> list[_Dr
                 f"{command.agency} không sàng lọc giai đoạn {stage_vi(stage)}",
                 f"{command.agency} does not screen the {stage_en(stage)} stage",
             )
+        if stage is Stage.BORDER_GUARD and not result.required:
+            # Every truck passes border control; screening may clear it, never waive it.
+            raise NotPermitted(
+                "Sàng lọc không thể bỏ qua giai đoạn biên phòng",
+                "screening cannot waive the border guard stage (auto_approve may clear it)",
+            )
         stages[stage.value] = msgspec.to_builtins(result)
     data: dict[str, Any] = {"agency": command.agency, "round": command.round, "stages": stages}
     if command.channel is not None:
         data["channel"] = command.channel.value
     findings = [f for result in command.stages.values() for f in result.findings]
     reason = "; ".join(dict.fromkeys(findings)) or None
-    return [_Draft(action="screen", actor=actor, reason=reason, data=data)]
+    draft = _Draft(action="screen", actor=actor, reason=reason, data=data)
+    if _changes_nothing(declaration, draft):
+        return []  # e.g. the same screening delivered twice
+    return [draft]
+
+
+_PROBE_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _changes_nothing(declaration: Declaration, draft: _Draft) -> bool:
+    """Whether applying `draft` would leave the declaration as it is, but for its version."""
+    probe = _seal_draft(draft, declaration, _PROBE_TIME)  # the time changes nothing here
+    after = msgspec.structs.replace(
+        evolve(declaration, probe), version=declaration.version, last_hash=declaration.last_hash
+    )
+    return after == declaration
 
 
 _DECISION_FROM: dict[Decision, tuple[frozenset[StageState], StageState | None]] = {
@@ -673,6 +698,9 @@ def evolve(declaration: Declaration | None, event: Event) -> Declaration:
                 set_stage(which, state=StageState.IN_REVIEW)
             elif record.state is StageState.PENDING and SCREENED_BY[which] is not None:
                 set_stage(which, screened=False)
+            elif record.state is StageState.NOT_REQUIRED and SCREENED_BY[which] is not None:
+                # "Not required" was said of the facts of an earlier round: ask again.
+                set_stage(which, state=StageState.PENDING, screened=False)
     elif action == "screen":
         if "channel" in event.data:
             changes["channel"] = Channel(event.data["channel"])
