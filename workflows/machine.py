@@ -346,6 +346,8 @@ def _amend(declaration: Declaration, command: Amend, actor: Actor) -> _Draft:
                 "direction and gate cannot change after submission; cancel and file anew",
             )
     elif (facts.direction, facts.gate) != (declaration.facts.direction, declaration.facts.gate):
+        if command.definition.direction is not facts.direction:
+            raise ValueError("the workflow definition given does not match the new direction")
         data["workflow"] = _graph_to_builtins(command.definition)
     return _Draft(action="amend", actor=actor, data=data)
 
@@ -396,6 +398,14 @@ def _screen(declaration: Declaration, command: Screen, actor: Actor) -> list[_Dr
         )
     if declaration.status in TERMINAL_STATUSES:
         return []
+    if not declaration.submitted:
+        raise InvalidTransition(
+            "Tờ khai chưa nộp thì chưa sàng lọc", "a draft is not screened until it is submitted"
+        )
+    if command.channel is not None and command.agency != "customs":
+        raise NotPermitted(
+            "Chỉ hải quan phân luồng", "only the customs screening assigns a channel"
+        )
     stages = {}
     for stage, result in command.stages.items():
         if stage not in declaration.stages:
@@ -612,7 +622,9 @@ def _next_consequence(state: Declaration) -> list[_Draft]:
             ]
         if record.state is StageState.PENDING and record.screened and predecessors_done:
             drafts = [_Draft(action="open", actor=workflow, stage=stage)]
-            if record.auto_approve:
+            # Automatic approval only for a stage no one has decided on yet: once an officer
+            # has held it or asked for an amendment, a person decides it again.
+            if record.auto_approve and record.decided_by is None:
                 screener = system_actor_for(f"{SCREENED_BY[stage]}-screening")
                 reason = "; ".join(record.findings) or (
                     "Tự động chấp thuận theo kết quả sàng lọc / approved automatically by screening"

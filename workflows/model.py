@@ -132,9 +132,9 @@ class Vehicle(Struct, frozen=True, forbid_unknown_fields=True):
     country: CountryCode = "VN"
 
     def __post_init__(self) -> None:
-        for plate in (self.plate, self.trailer_plate):
+        for name, plate in (("plate", self.plate), ("trailer_plate", self.trailer_plate)):
             if plate is not None and (problem := plate_problem(plate, self.country)):
-                raise ValueError(problem)
+                raise ValueError(f"{name}: {problem}")  # "field: message" names the field
 
 
 class Driver(Struct, frozen=True, forbid_unknown_fields=True):
@@ -155,7 +155,7 @@ class CargoLine(Struct, frozen=True, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         if problem := hs_code_problem(self.hs_code):
-            raise ValueError(problem)
+            raise ValueError(f"hs_code: {problem}")
 
     @property
     def chapter(self) -> int:
@@ -181,7 +181,7 @@ class DeclarationFacts(Struct, frozen=True, forbid_unknown_fields=True):
         total = sum(line.gross_weight_kg for line in self.cargo)
         if total > MAX_TRUCK_GROSS_KG:
             raise ValueError(
-                f"Tổng trọng lượng {total:,.0f} kg vượt quá {MAX_TRUCK_GROSS_KG:,.0f} kg của một xe / "
+                f"cargo: Tổng trọng lượng {total:,.0f} kg vượt quá {MAX_TRUCK_GROSS_KG:,.0f} kg của một xe / "
                 f"total gross weight {total:,.0f} kg exceeds one truck's {MAX_TRUCK_GROSS_KG:,.0f} kg"
             )
 

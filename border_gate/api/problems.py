@@ -154,6 +154,10 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+#: Our own validators say which field of the object they checked: "plate: …".
+_NAMED_FIELD = re.compile(r"^(?P<field>[a-z_]+): (?P<message>.+)$", re.DOTALL)
+
+
 def field_from(message: str, path: str) -> str:
     """The most precise field name for an error message found at `path`."""
     path = path.removeprefix("$").lstrip(".")
@@ -162,7 +166,14 @@ def field_from(message: str, path: str) -> str:
     path = path.removeprefix("data.")
     if m := _UNKNOWN_FIELD.search(message) or _MISSING_FIELD.search(message):
         return _join(path, m.group(1))
+    if m := _NAMED_FIELD.match(message):
+        return _join(path, m.group("field"))
     return path or "$"
+
+
+def without_field(message: str) -> str:
+    m = _NAMED_FIELD.match(message)
+    return m.group("message") if m else message
 
 
 def validation_problem(
@@ -188,6 +199,7 @@ def msgspec_problem(
     if not message:
         message, path = text, ""
     field = field_from(message, path.rstrip("`"))
+    message = without_field(message)
     if root:
         field = f"{root}.{field}" if field != "$" else root
     return validation_problem(request, [FieldError(field=field, message=message)])
@@ -244,6 +256,7 @@ def handle_validation(request: Request[Any, Any, Any], exc: ValidationException)
         key = str(item.get("key", ""))
         source = item.get("source")
         field = field_from(message, key)
+        message = without_field(message)
         if source in ("query", "path", "header", "cookie") and field != "$":
             field = f"{source}:{field}" if source != "query" else field
         errors.append(FieldError(field=field, message=message))
