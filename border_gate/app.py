@@ -19,7 +19,7 @@ from border_gate.api.problems import EXCEPTION_HANDLERS
 from border_gate.declarations.controller import DeclarationController
 from border_gate.gates.controller import GateController
 from border_gate.health import HealthController
-from border_gate.identity.auth import build_jwt_auth
+from border_gate.identity.auth import RecentUsers, build_jwt_auth
 from border_gate.identity.controller import IdentityController
 from border_gate.platform import Platform, build_platform
 from border_gate.screening.controller import CheckFailureController, WatchlistController
@@ -58,6 +58,7 @@ def create_app(
         running = platform or build_platform(settings)
         app.state.platform = running
         app.state.jwt_auth = jwt_auth
+        app.state.recent_users = RecentUsers()
         stoppers = []
         for start in background or []:
             stop = await start(running)
