@@ -248,11 +248,19 @@ class DeclarationRepository:
         `lock=True` takes the row lock (PostgreSQL; SQLite transactions are serial anyway), so
         concurrent automated writers queue instead of retrying after a lost race.
         """
+        if lock:
+            # Lock first, then read in a new statement: a locking SELECT that had to wait
+            # re-reads only the locked row, while rows it joins (stages, cargo) would still
+            # come from the snapshot taken before the other writer committed.
+            await self.session.execute(
+                select(DeclarationRow.id)
+                .where(DeclarationRow.id == declaration_id)
+                .with_for_update()
+            )
         row = await self.session.get(
             DeclarationRow,
             declaration_id,
             options=[joinedload(DeclarationRow.cargo), joinedload(DeclarationRow.stages)],
-            with_for_update={"of": DeclarationRow} if lock else None,
         )
         if row is None:
             return None

@@ -141,8 +141,55 @@ async def wait_all_screened(platform: Platform, *, timeout: float = 180.0) -> No
             return
         await asyncio.sleep(0.5)
     raise AssertionError(
-        f"still {waiting} declarations waiting for screening, {pending} outbox rows unsent"
+        f"still {waiting} declarations waiting for screening, {pending} outbox rows unsent; "
+        f"queues: {_queue_report(platform)}; missing: {await _missing_screens(platform)}"
     )
+
+
+async def _missing_screens(platform: Platform) -> dict[str, int]:
+    """For declarations still waiting: which agencies' results are missing, counted."""
+    async with platform.unit_of_work() as uow:
+        ids = list(
+            (
+                await uow.session.scalars(
+                    select(DeclarationRow.id).where(DeclarationRow.status == "submitted")
+                )
+            ).all()
+        )
+        missing: Counter[str] = Counter()
+        for declaration_id in ids:
+            events = await uow.declarations.events(declaration_id)
+            have = {e.actor for e in events if e.action == "screen"}
+            missing[",".join(sorted(AGENCY_ACTORS - have))] += 1
+            outbox = (
+                await uow.session.scalars(
+                    select(OutboxRow).where(OutboxRow.declaration_id == declaration_id)
+                )
+            ).all()
+            missing[f"outbox_rows={len(outbox)}"] += 1
+    return dict(missing)
+
+
+def _queue_report(platform: Platform) -> str:
+    """What RabbitMQ holds for this test's virtual host, to explain a timeout."""
+    vhost = (platform.settings.broker_url or "").rsplit("/", 1)[-1]
+    result = subprocess.run(
+        [
+            "rabbitmqctl",
+            "-q",
+            "list_queues",
+            "-p",
+            vhost,
+            "name",
+            "messages_ready",
+            "messages_unacknowledged",
+            "consumers",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.stdout.replace("\n", "; ")
 
 
 async def assert_consistent(platform: Platform) -> int:
