@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from io import BytesIO
 
@@ -54,9 +55,22 @@ def _refused(reason_vi: str, reason_en: str, sha256: str | None = None) -> PdfVe
 
 
 def verify_pdf(
-    data: bytes, authority_cert: x509.Certificate, *, max_bytes: int = MAX_PDF_BYTES
+    data: bytes,
+    authority_cert: x509.Certificate | Iterable[x509.Certificate],
+    *,
+    max_bytes: int = MAX_PDF_BYTES,
 ) -> PdfVerification:
-    """Check `data` against the authority certificate; never raises on bad input."""
+    """Check `data` against the authority certificate; never raises on bad input.
+
+    Pass several certificates (the current one and those it replaced) to keep documents
+    signed before a key rotation verifiable.
+    """
+    certificates = (
+        [authority_cert] if isinstance(authority_cert, x509.Certificate) else list(authority_cert)
+    )
+    accepted = {
+        certificate.public_bytes(serialization.Encoding.DER) for certificate in certificates
+    }
     try:
         data = bytes(data)
     except (TypeError, ValueError):
@@ -70,7 +84,7 @@ def verify_pdf(
     if not data.startswith(b"%PDF-"):
         return _refused("Không phải tệp PDF", "not a PDF file", sha256)
     try:
-        return _verify(data, authority_cert, sha256)
+        return _verify(data, accepted, sha256)
     except Exception as exc:
         # pyHanko raises many kinds of errors on malformed input (and a crafted file can hit
         # paths nobody anticipated): any of them means "cannot be verified".
@@ -82,7 +96,7 @@ def verify_pdf(
         )
 
 
-def _verify(data: bytes, authority_cert: x509.Certificate, sha256: str) -> PdfVerification:
+def _verify(data: bytes, accepted: set[bytes], sha256: str) -> PdfVerification:
     reader = PdfFileReader(BytesIO(data), strict=True)
     signatures = reader.embedded_signatures
     if not signatures:
@@ -97,10 +111,9 @@ def _verify(data: bytes, authority_cert: x509.Certificate, sha256: str) -> PdfVe
     if signature.sig_object_type != "/Sig":
         return _refused("Chữ ký không phải loại /Sig", "not a /Sig signature", sha256)
 
-    authority_der = authority_cert.public_bytes(serialization.Encoding.DER)
     signer_cert = signature.signer_cert
     signer_name = certificate_common_name(x509.load_der_x509_certificate(signer_cert.dump()))
-    if signer_cert.dump() != authority_der:
+    if signer_cert.dump() not in accepted:
         return PdfVerification(
             genuine=False,
             reason=f"Chữ ký không phải của cơ quan ban hành (ký bởi {signer_name!r}) / "

@@ -22,6 +22,7 @@ from border_gate.documents.render import (
     render_pdf,
 )
 from tests.unit.documents.conftest import ALL_KINDS, needs_tool, sample_content, write
+from workflows.model import Direction
 
 EXPECTED_TITLES = {
     DocumentKind.YARD_TICKET: "PHIẾU VÀO BÃI KIỂM SOÁT",
@@ -77,7 +78,7 @@ def test_the_customs_release_shows_the_channel(
     assert "Luồng xanh / Green channel" in text
 
 
-@pytest.mark.parametrize("kind", [DocumentKind.CUSTOMS_RELEASE, DocumentKind.REPORT])
+@pytest.mark.parametrize("kind", ALL_KINDS)
 def test_the_qr_code_decodes_to_the_verify_url(
     kind: DocumentKind,
     produced: dict[DocumentKind, ProducedDocument],
@@ -182,3 +183,23 @@ def test_rendering_is_repeatable_with_the_cached_engine() -> None:
     first, second = render_pdf(content), render_pdf(content)
     assert first[:8] == second[:8] == b"%PDF-1.7"
     assert abs(len(first) - len(second)) < 64  # only ids and dates may differ
+
+
+def test_a_chinese_plate_and_name_render_through_a_system_cjk_font(tmp_path: Path) -> None:
+    """DejaVu Sans has no Han characters: fontconfig falls back to a system CJK font."""
+    fc_list = needs_tool("fc-list", "fontconfig")
+    families = subprocess.run(
+        [fc_list, ":lang=zh", "family"], check=True, capture_output=True, text=True
+    ).stdout
+    if not families.strip():
+        pytest.skip("no CJK font installed: apt-get install fonts-droid-fallback")
+    content = sample_content(
+        DocumentKind.YARD_TICKET,
+        direction=Direction.IMPORT,
+        plate="桂A·12345",
+        trailer_plate=None,
+        driver_name="李明",
+    )
+    text = pdftotext(tmp_path, render_pdf(content))
+    assert "桂A·12345" in text
+    assert "李明" in text

@@ -132,7 +132,20 @@ def test_a_huge_file_is_refused_before_parsing(authority: Authority) -> None:
         verify_pdf(b"%PDF-1.7\n" + b"0" * 2048, authority.certificate, max_bytes=1024),
         "too large",
     )
+    huge = b"%PDF-1.7\n" + bytes(21 * 1024 * 1024)
+    not_genuine(verify_pdf(huge, authority.certificate), "too large")
 
 
 def test_something_that_is_not_bytes_is_not_genuine(authority: Authority) -> None:
     assert not verify_pdf("not bytes", authority.certificate).genuine  # type: ignore[arg-type]
+
+
+def test_documents_signed_before_a_key_rotation_verify_with_the_old_certificate(
+    authority: Authority, other_authority: Authority
+) -> None:
+    content = sample_content(DocumentKind.YARD_TICKET)
+    signed_before = sign_pdf(render_pdf(content), other_authority, content.document_id)
+    current_and_previous = [authority.certificate, other_authority.certificate]
+    result = verify_pdf(signed_before, current_and_previous)
+    assert result.genuine, result.reason
+    assert not verify_pdf(signed_before, [authority.certificate]).genuine
