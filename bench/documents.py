@@ -15,7 +15,6 @@ way (docs/documents-performance.md explains them). A benchmark prints; it assert
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
 import io
 import os
@@ -385,25 +384,12 @@ def run_wins(count: int, authority: Authority, workdir: Path) -> None:
             timed(lambda: sign_pdf(unsigned, authority, content.document_id), count),
             timed(lambda: sign_pdf(unsigned, rsa, content.document_id), count),
         ),
-        (
-            "event loop: kept / asyncio.run",
-            timed(lambda: sign_pdf(unsigned, authority, content.document_id), count),
-            timed(
-                lambda: asyncio.run(_async_sign(unsigned, authority, content.document_id)), count
-            ),
-        ),
     ]
     print(f"\nOptimisations, each against the naive way ({count} runs each, median ms)")
     print(f"  {'':<40}{'ours':>9}  {'naive':>9}  {'saved':>9}")
     for name, ours, naive in comparisons:
         a, b = statistics.median(ours), statistics.median(naive)
         print(f"  {name:<40}{a:9.2f}  {b:9.2f}  {b - a:9.2f}")
-
-
-async def _async_sign(pdf: bytes, authority: Authority, document_id: str) -> bytes:
-    from border_gate.documents.sign import async_sign_pdf
-
-    return await async_sign_pdf(pdf, authority, document_id)
 
 
 def run_profile(kind: str, count: int, authority: Authority) -> None:

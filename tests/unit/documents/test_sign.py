@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import subprocess
 from io import BytesIO
@@ -17,7 +18,12 @@ from border_gate.documents.authority import Authority, load_authority, new_self_
 from border_gate.documents.content import DocumentKind
 from border_gate.documents.pipeline import ProducedDocument, produce
 from border_gate.documents.render import render_pdf
-from border_gate.documents.sign import sign_pdf, signature_field_name
+from border_gate.documents.sign import (
+    SigningError,
+    async_sign_pdf,
+    sign_pdf,
+    signature_field_name,
+)
 from border_gate.documents.verify import verify_pdf
 from tests.unit.documents.conftest import ALL_KINDS, needs_tool, sample_content, write
 
@@ -112,3 +118,24 @@ def test_signing_twice_with_the_cached_cms_template_stays_valid(
         assert result.genuine, result.reason
         assert result.document_id == content.document_id
     assert "Signature is Valid" in pdfsig(tmp_path, second)
+
+
+def test_inside_an_event_loop_sign_pdf_refuses_and_async_sign_pdf_works(
+    authority: Authority,
+) -> None:
+    content = sample_content(DocumentKind.YARD_TICKET)
+    unsigned = render_pdf(content)
+
+    async def inside_a_loop() -> bytes:
+        with pytest.raises(SigningError, match="async_sign_pdf"):
+            sign_pdf(unsigned, authority, content.document_id)
+        return await async_sign_pdf(unsigned, authority, content.document_id)
+
+    signed = asyncio.run(inside_a_loop())
+    assert verify_pdf(signed, authority.certificate).genuine
+
+
+def test_a_document_id_that_is_not_a_uuid_is_refused(authority: Authority) -> None:
+    unsigned = render_pdf(sample_content(DocumentKind.YARD_TICKET))
+    with pytest.raises(SigningError, match="UUID"):
+        sign_pdf(unsigned, authority, "HN.2026.1")
