@@ -17,6 +17,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from border_gate.api.http import provide_platform
 from border_gate.api.problems import EXCEPTION_HANDLERS
 from border_gate.declarations.controller import DeclarationController
+from border_gate.documents.controller import DocumentController
 from border_gate.gates.controller import GateController
 from border_gate.health import HealthController
 from border_gate.identity.auth import RecentUsers, build_jwt_auth
@@ -39,6 +40,7 @@ def route_handlers() -> list[Any]:
         DeclarationController,
         WatchlistController,
         CheckFailureController,
+        DocumentController,
     ]
 
 

@@ -247,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit_verify.add_argument("--quiet", action="store_true")
     audit_verify.set_defaults(func=cmd_audit_verify)
 
+    from border_gate.documents.cli import add_documents_commands
+
+    add_documents_commands(sub)
     return parser
 
 

@@ -35,9 +35,30 @@ class Platform:
     transition_hooks: list[Callable[..., Awaitable[None]]] = field(default_factory=list)
     #: Background parts running in this process (relay, broker, worker), for probes and tests.
     background: dict[str, Any] = field(default_factory=dict)
+    #: Things loaded once on first use (the signing authority, the document store).
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
+
+    def authority(self) -> Any:
+        """The gate authority that signs documents (created on first use if embedded)."""
+        if "authority" not in self.cache:
+            from border_gate.documents.authority import load_or_create_authority
+
+            self.cache["authority"] = load_or_create_authority(
+                self.settings.data_dir,
+                self.settings.authority_key_file,
+                self.settings.authority_cert_file,
+            )
+        return self.cache["authority"]
+
+    def document_store(self) -> Any:
+        if "document_store" not in self.cache:
+            from border_gate.documents.store import build_store
+
+            self.cache["document_store"] = build_store(self.settings)
+        return self.cache["document_store"]
 
     def outbox_written(self) -> None:
         for listener in self.outbox_listeners:
@@ -50,4 +71,10 @@ class Platform:
 def build_platform(settings: Settings, *, pool_size: int = 10) -> Platform:
     gates = load_gates(settings.gates_file)
     engine = create_engine(settings.database_url, pool_size=pool_size)
-    return Platform(settings=settings, gates=gates, engine=engine, sessions=session_factory(engine))
+    platform = Platform(
+        settings=settings, gates=gates, engine=engine, sessions=session_factory(engine)
+    )
+    from border_gate.documents.service import documents_hook
+
+    platform.transition_hooks.append(documents_hook)
+    return platform

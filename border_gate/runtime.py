@@ -41,6 +41,16 @@ def describe_startup(settings: Settings, host: str, port: int) -> None:
         f"  Hàng đợi / broker:        {broker}",
         f"  Thư mục dữ liệu / data:   {settings.data_dir.resolve()}",
     ]
+    try:
+        from border_gate.documents.authority import load_or_create_authority
+
+        authority = load_or_create_authority(
+            settings.data_dir, settings.authority_key_file, settings.authority_cert_file
+        )
+        made = " (vừa tạo / just created, self-signed)" if authority.created else ""
+        lines.append(f"  Chứng thư ký số / signing certificate: {authority.cert_file}{made}")
+    except Exception as exc:  # the server can still start; issuing documents will report it
+        lines.append(f"  Chứng thư ký số / signing certificate: LỖI / ERROR {exc}")
     if settings.secret_key_generated:
         lines.append(
             f"  Khoá ký token tự tạo tại / token key generated in {settings.data_dir.resolve() / 'secret_key'}"

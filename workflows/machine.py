@@ -451,7 +451,9 @@ _DECISION_FROM: dict[Decision, tuple[frozenset[StageState], StageState | None]] 
         frozenset({StageState.IN_REVIEW, StageState.ON_HOLD}),
         StageState.REJECTED,
     ),
-    Decision.HOLD: (frozenset({StageState.IN_REVIEW}), StageState.ON_HOLD),
+    # An approved stage may be put on hold again (new information after a release) until
+    # the truck has left; the documents it issued are revoked until it is approved again.
+    Decision.HOLD: (frozenset({StageState.IN_REVIEW, StageState.APPROVED}), StageState.ON_HOLD),
     Decision.RESUME: (frozenset({StageState.ON_HOLD}), StageState.IN_REVIEW),
     Decision.REQUEST_AMENDMENT: (
         frozenset({StageState.IN_REVIEW, StageState.ON_HOLD}),
@@ -499,6 +501,10 @@ def _decide_stage(declaration: Declaration, command: Decide, actor: Actor) -> _D
             status=status.value,
         )
     allowed_from, _ = _DECISION_FROM[decision]
+    if decision is Decision.HOLD and record.state is StageState.APPROVED and stage is Stage.YARD:
+        allowed_from = frozenset(
+            {StageState.IN_REVIEW}
+        )  # a truck in the yard is held by its stages
     if record.state not in allowed_from:
         if record.state is StageState.PENDING:
             raise StageNotOpen(*_not_open_words(declaration, stage, words), stage=stage.value)

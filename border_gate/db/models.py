@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -304,3 +305,43 @@ class CheckFailureRow(Base):
     resolved_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_check_failures_status", "status", "failed_at"),)
+
+
+class DocumentRow(Base):
+    """A signed document the platform issued: what it is, where its bytes are, whether current."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    declaration_id: Mapped[str | None] = mapped_column(ForeignKey("declarations.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # current | superseded | revoked
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    storage: Mapped[str] = mapped_column(String(16))  # database | directory
+    storage_key: Mapped[str] = mapped_column(String(300))
+    issued_at: Mapped[datetime]
+    issued_by: Mapped[str] = mapped_column(String(100))
+    declaration_version: Mapped[int | None] = mapped_column(Integer)
+    # What the public verify page may show, fixed when issued (no cargo values, no consignee).
+    declaration_number: Mapped[str | None] = mapped_column(String(40))
+    plate: Mapped[str | None] = mapped_column(String(16))
+    gate: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str | None] = mapped_column(String(200))
+    superseded_by: Mapped[str | None] = mapped_column(String(36))
+    status_changed_at: Mapped[datetime | None]
+    status_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_documents_declaration", "declaration_id", "kind", "stage", "status"),
+    )
+
+
+class DocumentBlob(Base):
+    """The exact signed bytes, when documents are stored in the database."""
+
+    __tablename__ = "document_blobs"
+
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)

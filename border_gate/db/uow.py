@@ -32,8 +32,10 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # close() ends any open transaction without expiring what was read, so rows loaded
+        # here stay readable after the block; on an error we roll back explicitly first.
         try:
-            if exc_type is not None or self.session.in_transaction():
+            if exc_type is not None:
                 await self.session.rollback()
         finally:
             await self.session.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from border_gate.documents.policy import document_follow_ups
 from border_gate.messaging.outbox import OutboxMessage
 from workflows.definitions import screenings_for
 from workflows.machine import Event
@@ -33,4 +34,4 @@ def follow_ups(
                         declaration_id=after.id,
                     )
                 )
-    return messages
+    return messages + document_follow_ups(before, after, events)

@@ -12,6 +12,8 @@ from typing import Any
 
 import dramatiq
 
+from border_gate.documents.policy import DOCUMENT_QUEUE, RENDER_ACTOR
+from border_gate.documents.service import issue_document
 from border_gate.messaging.policy import screening_actor, screening_queue
 from border_gate.screening.service import AGENCIES, record_check_failure, run_screening
 from border_gate.workers.context import WorkerContext
@@ -65,6 +67,25 @@ def register_actors(
             max_retries=settings.check_max_retries,
             on_retry_exhausted=EXHAUSTED_ACTOR,
         )
+
+    async def render_document(
+        declaration_id: str, kind: str, stage: str | None, work_id: str
+    ) -> None:
+        """Render, sign and store one document (CPU-heavy: runs in a thread of its own)."""
+        outcome = await issue_document(
+            context.platform, declaration_id=declaration_id, kind=kind, stage=stage, work_id=work_id
+        )
+        log.debug("render_document %s %s %s: %s", declaration_id, kind, stage, outcome)
+
+    actors[RENDER_ACTOR] = dramatiq.actor(
+        render_document,
+        broker=broker,
+        actor_name=RENDER_ACTOR,
+        queue_name=DOCUMENT_QUEUE,
+        time_limit=max(settings.check_time_limit_ms, 120_000),
+        max_retries=settings.check_max_retries,
+        on_retry_exhausted=EXHAUSTED_ACTOR,
+    )
 
     async def check_exhausted(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
         """A check gave up: record it for an admin and flag the declaration's stage."""

@@ -427,7 +427,15 @@ def check_event(before: Declaration, event: Event, verdicts: dict[Stage, tuple[i
     if action in {d.value for d in Decision}:
         assert stage is not None
         record = before.stages[stage]
-        assert record.state in OPEN_STATES, f"{action} of {stage} while it was {record.state}"
+        recalled = (
+            action == Decision.HOLD.value
+            and record.state is StageState.APPROVED
+            and stage is not Stage.YARD
+            and before.departed_at is None
+        )  # an officer may put an approved stage on hold until the truck has left
+        assert record.state in OPEN_STATES or recalled, (
+            f"{action} of {stage} while it was {record.state}"
+        )
         if event.role == Role.SYSTEM.value:
             assert action == "approve" and event.data.get("automatic") is True
             assert record.auto_approve and record.state is StageState.IN_REVIEW
