@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -21,6 +22,7 @@ from border_gate.web import i18n
 from border_gate.web.render import render
 from border_gate.web.session import LoginRequired, login_url
 from workflows import errors as workflow_errors
+from workflows.definitions import DefinitionError
 
 log = logging.getLogger("border_gate.web")
 
@@ -120,11 +122,24 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[A
         )
 
 
+def on_bad_input(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Input no page form sends (hand-made requests): a plain 400, never the API's JSON."""
+    return error_page(request, 400, _text("error.bad_request"))
+
+
+#: A route's handlers merge the app's (the API's, keyed by exception type) with these, and
+#: the most specific type wins: so every type the API maps is mapped here too, or a page
+#: would answer with the API's problem+json. tests/unit/test_pages_texts.py checks it.
 PAGE_EXCEPTION_HANDLERS: dict[int | type[Exception], Any] = {
     LoginRequired: on_login_required,
     ApplicationError: on_application_error,
     workflow_errors.WorkflowError: on_workflow_error,
     HTTPException: on_http_error,
+    ValidationException: on_http_error,
+    msgspec.ValidationError: on_bad_input,
+    msgspec.DecodeError: on_bad_input,
+    RecursionError: on_bad_input,
+    DefinitionError: on_unexpected,
     Exception: on_unexpected,
 }
 

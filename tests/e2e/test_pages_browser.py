@@ -28,10 +28,14 @@ def _wait_status(page: Any, wanted: str, timeout: float = 30) -> None:
     expect(page.locator(STATUS).first).to_have_text(wanted)
 
 
-def _decide(site: Site, username: str, number: str, button: str, reason: str) -> Any:
+def _decide(
+    site: Site, username: str, number: str, button: str, reason: str, *, shoot: bool = False
+) -> Any:
     """An officer finds the declaration in their queue, opens it, and decides with a reason."""
     page = site.login(username)
     assert page.url.endswith("/queue")
+    if shoot:
+        site.shoot(page, f"{username}-queue")
     page.get_by_role("row", name=re.compile(number)).get_by_role("link", name="Mở").click()
     page.get_by_label("Lý do").fill(reason)
     page.get_by_role("button", name=button, exact=True).click()
@@ -78,7 +82,7 @@ def test_one_truck_crosses_through_the_pages_only(site: Site) -> None:
     site.shoot(yard, "yard-gate-in")
 
     # Each required officer decides: customs (yellow), plant and health quarantine.
-    customs = _decide(site, "customs", number, "Chấp thuận", "Kiểm tra hồ sơ đạt")
+    customs = _decide(site, "customs", number, "Chấp thuận", "Kiểm tra hồ sơ đạt", shoot=True)
     site.shoot(customs, "customs-approved")
     _decide(site, "plant", number, "Chấp thuận", "Không phát hiện sinh vật gây hại")
     _decide(site, "health", number, "Chấp thuận", "Đạt an toàn thực phẩm")

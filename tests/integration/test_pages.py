@@ -429,6 +429,14 @@ async def test_error_pages_are_friendly_and_api_errors_stay_json(world: World, p
     await firm.login("firm_a")
     missing = await firm.get("/declarations/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404 and "Không tìm thấy tờ khai" in missing.text
+    wrong_method = await firm.client.delete("/declarations")
+    assert wrong_method.status_code == 405 and "text/html" in wrong_method.headers["content-type"]
+    officer = await people()
+    await officer.login("customs")
+    bad_filter = await officer.get("/queue?channel=purple")
+    assert bad_filter.status_code == 400 and "Yêu cầu không hợp lệ" in bad_filter.text
+    for response in (page, missing, wrong_method, bad_filter):
+        assert "Traceback" not in response.text
 
 
 async def test_language_switch_is_one_click(world: World, people: Any) -> None:

@@ -1,4 +1,4 @@
-"""Every word on the pages exists in Vietnamese and English; the charts draw without data."""
+"""Every word on the pages exists in both languages; charts draw without data; errors map."""
 
 from __future__ import annotations
 
@@ -55,3 +55,11 @@ def test_charts_are_inline_svg_even_when_empty() -> None:
     assert "<polyline" in str(area_line(["a", "b"], [0, 2], title="T", desc="D", chart_id="q"))
     rows = [("Hải quan", 12.0, "12 phút", True), ("Biên phòng", None, "—", False)]
     assert 'class="s4"' in str(horizontal_bars(rows, title="T", desc="D", chart_id="s"))
+
+
+def test_pages_map_every_error_the_api_maps() -> None:
+    """Otherwise the API's handler (more specific) would answer a page with JSON."""
+    from border_gate.api.problems import EXCEPTION_HANDLERS
+    from border_gate.web.errors import PAGE_EXCEPTION_HANDLERS
+
+    assert set(EXCEPTION_HANDLERS) <= set(PAGE_EXCEPTION_HANDLERS)
