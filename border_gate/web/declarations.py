@@ -89,7 +89,7 @@ def my_decisions(
         return stage, [], "decide.not_in_workflow"
     record = declaration.stages[stage]
     if declaration.status is Status.AMENDMENT_REQUESTED:
-        return stage, [], None
+        return stage, [], "decide.with_firm"
     if record.state is StageState.PENDING:
         return stage, [], "decide.not_open"
     if record.state in DONE_STATES or record.state is StageState.REJECTED:

@@ -313,6 +313,10 @@ TEXTS: dict[str, Pair] = {
     ),
     "decide.not_open": ("Giai đoạn của bạn chưa mở", "Your stage is not open yet"),
     "decide.done": ("Giai đoạn của bạn đã xong", "Your stage is finished"),
+    "decide.with_firm": (
+        "Đang chờ doanh nghiệp bổ sung; quyết định sau khi doanh nghiệp nộp lại",
+        "Waiting for the firm's amendment; decide after it is resubmitted",
+    ),
     "decide.not_in_workflow": (
         "Tờ khai này không cần giai đoạn của bạn",
         "This declaration does not need your stage",
