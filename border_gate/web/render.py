@@ -275,7 +275,12 @@ def page_context(request: Request[Any, Any, Any], **context: Any) -> dict[str, A
         "lang": lang,
         "user": user,
         "nav": nav_items(user),
-        "flash": _take_flash(request) if request.scope.get("session") else None,
+        # A fragment (the yard's refreshing list) must not swallow the next page's message.
+        "flash": (
+            _take_flash(request)
+            if request.scope.get("session") and not context.get("fragment")
+            else None
+        ),
         "path": request.url.path,
         "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "gates": platform.gates,

@@ -125,6 +125,7 @@ class YardPages(Controller):
         return render(
             request,
             "_yard_list.html",
+            fragment=True,
             gate=chosen,
             zone=chosen.zone,
             trucks=trucks,
