@@ -25,6 +25,7 @@ from border_gate.identity.controller import IdentityController
 from border_gate.platform import Platform, build_platform
 from border_gate.screening.controller import CheckFailureController, WatchlistController
 from border_gate.settings import Settings, load_settings
+from border_gate.web import web_plugin
 
 log = logging.getLogger("border_gate")
 
@@ -79,6 +80,7 @@ def create_app(
         dependencies={"platform": Provide(provide_platform, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         on_app_init=[jwt_auth.on_app_init],
+        plugins=[web_plugin(settings)],  # the pages: border_gate/web/
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
