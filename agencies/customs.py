@@ -112,6 +112,7 @@ def assess(
     else:
         channel = Channel.GREEN
     vi, en = CHANNEL_LABELS[channel]
+    reasons: tuple[str, ...]
     if channel is Channel.GREEN:
         reasons = (
             f"{vi}: không có dấu hiệu rủi ro, thông quan tự động / {en}: no risk indicators, released automatically",

@@ -18,6 +18,7 @@ from border_gate.settings import Settings
 from border_gate.web.auth import AuthPages
 from border_gate.web.dashboard import DashboardPages
 from border_gate.web.declarations import DeclarationPages
+from border_gate.web.documents import DocumentPages
 from border_gate.web.errors import PAGE_EXCEPTION_HANDLERS, pages_or_api
 from border_gate.web.queue import QueuePage
 from border_gate.web.render import STATIC, template_engine
@@ -32,6 +33,7 @@ PAGE_CONTROLLERS = [
     YardPages,
     WatchlistPages,
     DashboardPages,
+    DocumentPages,
 ]
 
 

@@ -131,7 +131,7 @@ async def test_page_session_and_bearer_token_stay_apart(world: World, people: An
     assert created["status"] == "draft"
     # The pages are not part of the API's description.
     paths = (await world.client.get("/schema/openapi.json")).json()["paths"]
-    assert all(path.startswith(("/api/", "/health")) for path in paths), sorted(paths)
+    assert all(path.startswith(("/api/", "/health", "/verify/")) for path in paths), sorted(paths)
 
 
 async def test_forged_form_posts_are_refused(world: World, people: Any) -> None:

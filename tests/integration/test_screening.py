@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select, update
+
+from border_gate.db.models import OutboxRow
 from tests.support import MACHINERY, World, events_of, screened, wait_until
 
 
@@ -120,24 +124,27 @@ async def test_duplicate_messages_change_nothing(worker_world: World) -> None:
         (await w.file(cargo=MACHINERY, vehicle={"plate": f"29H-{1000 + i}", "country": "VN"}))["id"]
         for i in range(5)
     ]
-    # Submit without waking the relay, then publish the rows twice: once "crashing" before
-    # marking them sent, once normally.
-    w.platform.outbox_listeners.remove(relay.wake)
-    try:
-        for declaration_id in ids:
-            await w.submit(declaration_id)
-        published = await relay.publish_pending(mark_sent=False)
-        assert published == 15
-        assert await relay.publish_pending() == 15
-    finally:
-        w.platform.outbox_listeners.append(relay.wake)
+    for declaration_id in ids:
+        await w.submit(declaration_id)
     for declaration_id in ids:
         await wait_until(w, declaration_id, screened)
-    # let any straggling duplicate be processed before counting
-    import asyncio
-
-    await asyncio.sleep(1.0)
+    # As if a relay had published these rows and died before marking them sent: they are
+    # pending again, and get published twice more (by us, and by whichever sweep sees them).
+    async with w.platform.unit_of_work() as uow:
+        await uow.session.execute(
+            update(OutboxRow).where(OutboxRow.declaration_id.in_(ids)).values(sent_at=None)
+        )
+        await uow.commit()
+    # Whoever publishes them (this call or the relay's own sweep), each is a duplicate.
+    await relay.publish_pending(mark_sent=False)
+    await relay.publish_pending()
+    await asyncio.sleep(1.5)  # let the copies be consumed
     for declaration_id in ids:
         events = await events_of(w, declaration_id)
         counts = Counter(e["actor"] for e in events if e["action"] == "screen")
         assert set(counts.values()) == {1}, counts
+    async with w.platform.unit_of_work() as uow:
+        unsent = await uow.session.scalar(
+            select(func.count(OutboxRow.id)).where(OutboxRow.sent_at.is_(None))
+        )
+    assert unsent == 0
