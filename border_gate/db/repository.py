@@ -422,6 +422,41 @@ class DeclarationRepository:
         rows = (await self.session.scalars(statement)).all()
         return [to_domain(r) for r in rows]
 
+    async def waiting_longest(
+        self, filters: DeclarationFilters, stage: str, states: tuple[str, ...], limit: int
+    ) -> list[Declaration]:
+        """An agency's queue: `stage` in one of `states`, the longest-waiting first."""
+        statement = (
+            self.list_query(filters)
+            .join(
+                StageStateRow,
+                and_(
+                    StageStateRow.declaration_id == DeclarationRow.id,
+                    StageStateRow.stage == stage,
+                ),
+            )
+            .where(StageStateRow.state.in_(states))
+            .order_by(StageStateRow.opened_at.asc().nulls_last(), DeclarationRow.id)
+            .limit(limit)
+        )
+        rows = (await self.session.scalars(statement)).unique().all()
+        return [to_domain(r) for r in rows]
+
+    async def in_yard(self, gate: str) -> list[Declaration]:
+        """Trucks gated in at `gate` and not yet out, earliest arrival first."""
+        statement = (
+            select(DeclarationRow)
+            .where(
+                DeclarationRow.gate == gate,
+                DeclarationRow.arrived_at.is_not(None),
+                DeclarationRow.departed_at.is_(None),
+                DeclarationRow.cancelled.is_(False),
+            )
+            .order_by(DeclarationRow.arrived_at)
+        )
+        rows = (await self.session.scalars(statement)).all()
+        return [to_domain(r) for r in rows]
+
     async def count(self, filters: DeclarationFilters) -> int:
         sub = self.list_query(filters).subquery()
         return (await self.session.execute(select(func.count()).select_from(sub))).scalar_one()

@@ -53,8 +53,8 @@ from workflows.machine import (
     evolve,
     replay,
 )
-from workflows.model import Declaration, DeclarationFacts, Stage, Status, plate_key
-from workflows.roles import GATE_BOUND_ROLES, READ_ALL_ROLES, Actor, Role, can_see
+from workflows.model import Declaration, DeclarationFacts, Stage, StageState, Status, plate_key
+from workflows.roles import GATE_BOUND_ROLES, READ_ALL_ROLES, ROLE_STAGE, Actor, Role, can_see
 
 MAX_PAGE = 200
 OBSERVED_AT_FUTURE_SLACK = timedelta(minutes=5)
@@ -554,3 +554,36 @@ async def list_declarations(
         items = await uow.declarations.list(scoped, after_id=after_id, limit=limit + 1)
     next_cursor = encode_cursor(items[limit - 1].id) if len(items) > limit else None
     return items[:limit], next_cursor
+
+
+async def stage_queue(
+    platform: Platform,
+    user: CurrentUser,
+    filters: DeclarationFilters,
+    *,
+    states: tuple[StageState, ...] = (StageState.IN_REVIEW,),
+    limit: int = 500,
+) -> list[Declaration]:
+    """The caller's work queue for their own stage at their gates, longest wait first."""
+    stage = ROLE_STAGE.get(user.role)
+    if stage is None:
+        raise Forbidden("Chỉ cán bộ các giai đoạn có hàng chờ", "only stage officers have a queue")
+    scoped = scope_filters(user, filters)
+    async with platform.unit_of_work() as uow:
+        return await uow.declarations.waiting_longest(
+            scoped, stage.value, tuple(s.value for s in states), limit
+        )
+
+
+async def yard_occupants(
+    platform: Platform, user: CurrentUser, gate_code: str
+) -> list[Declaration]:
+    """Trucks in the yard at a gate the caller may see, earliest arrival first."""
+    if user.role in GATE_BOUND_ROLES and gate_code not in user.gates:
+        raise Forbidden(
+            f"Bạn không làm việc tại cửa khẩu {gate_code}", f"you do not work at gate {gate_code}"
+        )
+    if user.role is Role.FIRM_USER:
+        raise Forbidden("Doanh nghiệp không xem bãi", "firms do not see the yard")
+    async with platform.unit_of_work() as uow:
+        return await uow.declarations.in_yard(gate_code)

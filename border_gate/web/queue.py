@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
@@ -11,7 +10,7 @@ from litestar.params import Parameter
 from border_gate.db.repository import DeclarationFilters
 from border_gate.declarations import service
 from border_gate.web.render import OFFICER_ROLES, render, viewer
-from workflows.model import Channel, Declaration, StageState
+from workflows.model import Channel, StageState
 from workflows.roles import ROLE_STAGE
 
 #: The queue reads at most this many declarations (pages of the service's largest page).
@@ -40,29 +39,19 @@ class QueuePage(Controller):
         stage = ROLE_STAGE[user.role]
         states = OPEN if waiting == "open" else WITH_FIRM
         filters = DeclarationFilters(
-            stage=stage.value,
-            stage_state=tuple(s.value for s in states),
             channel=channel.value if channel else None,
             gate=gate or None,
             needs_attention=True if attention else None,
         )
-        items: list[Declaration] = []
-        cursor: str | None = None
-        # The service pages newest first; the queue wants the longest wait first, so read all.
-        while len(items) < QUEUE_LIMIT:
-            page, cursor = await service.list_declarations(
-                platform, user, filters, cursor=cursor, limit=service.MAX_PAGE
-            )
-            items.extend(page)
-            if cursor is None:
-                break
-        far_past = datetime.min.replace(tzinfo=UTC)
-        items.sort(key=lambda d: d.stages[stage].opened_at or far_past)
+        items = await service.stage_queue(
+            platform, user, filters, states=tuple(states), limit=QUEUE_LIMIT + 1
+        )
+        truncated = len(items) > QUEUE_LIMIT
         return render(
             request,
             "queue.html",
             items=items[:QUEUE_LIMIT],
-            truncated=cursor is not None,
+            truncated=truncated,
             limit=QUEUE_LIMIT,
             stage=stage,
             channels=list(Channel),

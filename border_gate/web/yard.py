@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
-from border_gate.db.repository import DeclarationFilters
 from border_gate.declarations import service
 from border_gate.errors import ApplicationError, Conflict, Forbidden, InvalidInput
 from border_gate.gates import Gate
@@ -55,17 +54,7 @@ def _gate_for(platform: Platform, user: CurrentUser, code: str | None) -> Gate:
 
 async def trucks_in_yard(platform: Platform, user: CurrentUser, gate: Gate) -> list[Declaration]:
     """Trucks gated in and not yet out, earliest arrival first."""
-    filters = DeclarationFilters(status=IN_YARD_STATUSES, gate=gate.code)
-    trucks: list[Declaration] = []
-    cursor: str | None = None
-    while True:
-        page, cursor = await service.list_declarations(
-            platform, user, filters, cursor=cursor, limit=service.MAX_PAGE
-        )
-        trucks.extend(d for d in page if d.arrived_at and not d.departed_at and d.yard_position)
-        if cursor is None:
-            break
-    return sorted(trucks, key=lambda d: d.arrived_at or d.created_at)  # type: ignore[arg-type,return-value]
+    return await service.yard_occupants(platform, user, gate.code)
 
 
 async def _yard_page(
