@@ -248,8 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit_verify.set_defaults(func=cmd_audit_verify)
 
     from border_gate.documents.cli import add_documents_commands
+    from border_gate.simulation.command import add_simulate_command
 
     add_documents_commands(sub)
+    add_simulate_command(sub)
     return parser
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,6 +19,29 @@ from border_gate.settings import Settings
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+#: While a worker handles a message: the time its work was requested plus the real time
+#: that has passed since. With the real clock everywhere that is simply now; when the
+#: simulator runs a compressed clock, automated results land right after what caused them.
+_message_clock: ContextVar[Callable[[], datetime] | None] = ContextVar(
+    "message_clock", default=None
+)
+
+
+@contextmanager
+def message_time(requested_at: str | None, requested_real: str | None) -> Iterator[None]:
+    """Within this block `Platform.now()` follows the message's own clock (see above)."""
+    if not requested_at or not requested_real:
+        yield
+        return
+    at = datetime.fromisoformat(requested_at)
+    real = datetime.fromisoformat(requested_real)
+    token = _message_clock.set(lambda: at + max(utc_now() - real, timedelta(0)))
+    try:
+        yield
+    finally:
+        _message_clock.reset(token)
 
 
 @dataclass
@@ -40,6 +65,11 @@ class Platform:
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
+
+    def now(self) -> datetime:
+        """The time to stamp on what happens now: the message's clock in a worker, else ours."""
+        override = _message_clock.get()
+        return override() if override is not None else self.clock()
 
     def authority(self) -> Any:
         """The gate authority that signs documents (created on first use if embedded)."""

@@ -132,7 +132,7 @@ async def file_declaration(
     fingerprint: str = "",
 ) -> tuple[Declaration, bool]:
     """File a draft. Returns (declaration, replayed): replayed is True for a repeated key."""
-    now = platform.clock()
+    now = platform.now()
     actor = user.actor
     if actor.role is not Role.FIRM_USER:
         raise Forbidden(
@@ -211,7 +211,7 @@ async def change_declaration(
     else changed the declaration between our read and our write (the loser of a race),
     and the workflow's own errors when the machine refuses.
     """
-    now = platform.clock()
+    now = platform.now()
     wrote_outbox = False
     if not looks_like_id(declaration_id):
         raise declaration_not_found(declaration_id)
@@ -275,7 +275,7 @@ async def amend_declaration(
     *,
     expected_version: int | None,
 ) -> Declaration:
-    check_facts(platform, facts, platform.clock())
+    check_facts(platform, facts, platform.now())
     definition = platform.gates.definition(facts.gate, facts.direction)
     return await change_declaration(
         platform,
@@ -360,7 +360,7 @@ async def record_gate_event(
 ) -> Declaration:
     """A truck seen at the yard gate: match the plate to exactly one declaration and apply."""
     actor = user.actor
-    now = platform.clock()
+    now = platform.now()
     try:
         gate = platform.gates.get(gate_code)
     except UnknownGate:

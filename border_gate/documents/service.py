@@ -154,7 +154,7 @@ def build_content(
         reason = record.reason
     else:
         issuer = _person(declaration.stages[Stage.BORDER_GUARD].decided_by)
-    issued_at = platform.clock()
+    issued_at = platform.now()
     return DocumentContent(
         document_id=document_id,
         kind=DocumentKind(kind),
@@ -285,9 +285,7 @@ async def issue_document(
 
 
 def _processed(platform: Platform, work_id: str, actor_name: str) -> ProcessedMessage:
-    return ProcessedMessage(
-        message_id=work_id, actor_name=actor_name, processed_at=platform.clock()
-    )
+    return ProcessedMessage(message_id=work_id, actor_name=actor_name, processed_at=platform.now())
 
 
 async def _record_processed(platform: Platform, work_id: str, actor_name: str) -> None:

@@ -78,7 +78,7 @@ async def create_organisation(
     async with platform.unit_of_work() as uow:
         if await uow.session.get(Organisation, code) is not None:
             raise Conflict(f"Tổ chức {code} đã tồn tại", f"organisation {code} already exists")
-        org = Organisation(code=code, kind=org_kind.value, name=name, created_at=platform.clock())
+        org = Organisation(code=code, kind=org_kind.value, name=name, created_at=platform.now())
         uow.session.add(org)
         try:
             await uow.commit()
@@ -174,7 +174,7 @@ async def create_user(
             role=user_role.value,
             organisation_code=org.code,
             active=True,
-            created_at=platform.clock(),
+            created_at=platform.now(),
             gates=[UserGate(gate=g) for g in gate_codes],
         )
         uow.session.add(user)

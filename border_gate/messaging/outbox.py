@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -34,10 +34,17 @@ class Outbox:
         if not messages:
             return []
         rows = []
+        real_now = datetime.now(UTC).isoformat()
         for message in messages:
             message_id = str(uuid.uuid4())
             # work_id is what consumers de-duplicate on; a retry of the same work keeps it.
-            kwargs = {"work_id": message_id, **message.kwargs}
+            # requested_at/requested_real carry the transition's time to the worker's clock.
+            kwargs = {
+                "work_id": message_id,
+                "requested_at": now.isoformat(),
+                "requested_real": real_now,
+                **message.kwargs,
+            }
             rows.append(
                 {
                     "message_id": message_id,

@@ -43,9 +43,7 @@ AGENCIES = (customs.AGENCY, quarantine.AGENCY, border_guard.AGENCY)
 async def mark_processed(platform: Platform, work_id: str, actor_name: str) -> None:
     async with platform.unit_of_work() as uow:
         uow.session.add(
-            ProcessedMessage(
-                message_id=work_id, actor_name=actor_name, processed_at=platform.clock()
-            )
+            ProcessedMessage(message_id=work_id, actor_name=actor_name, processed_at=platform.now())
         )
         try:
             await uow.commit()
@@ -89,7 +87,7 @@ async def screening_command(
 ) -> Command:
     """Run the agency's pure check on what the database knows, as a workflow command."""
     facts = declaration.facts
-    now = platform.clock()
+    now = platform.now()
     if agency == customs.AGENCY:
         assessment = customs.assess(
             facts,
@@ -149,14 +147,12 @@ async def run_screening(
 
     async def record(uow: UnitOfWork, _after: Declaration) -> None:
         uow.session.add(
-            ProcessedMessage(
-                message_id=work_id, actor_name=actor_name, processed_at=platform.clock()
-            )
+            ProcessedMessage(message_id=work_id, actor_name=actor_name, processed_at=platform.now())
         )
         await uow.session.execute(
             update(CheckFailureRow)
             .where(CheckFailureRow.work_id == work_id, CheckFailureRow.status != "resolved")
-            .values(status="resolved", resolved_at=platform.clock())
+            .values(status="resolved", resolved_at=platform.now())
         )
 
     for _attempt in range(5):
@@ -248,7 +244,7 @@ async def record_check_failure(
         error=error[:4000],
         attempts=attempts,
         status="open",
-        failed_at=platform.clock(),
+        failed_at=platform.now(),
     )
 
     async def add_row(uow: UnitOfWork, _after: Declaration) -> None:
@@ -300,7 +296,7 @@ async def retry_check_failure(
 ) -> CheckFailure:
     """Send the failed work again, through the outbox, with the same work id."""
     _require_admin(user)
-    now = platform.clock()
+    now = platform.now()
     async with platform.unit_of_work() as uow:
         row = (
             await uow.session.get(CheckFailureRow, failure_id, with_for_update=True)
@@ -388,7 +384,7 @@ async def add_watchlist_entry(
     expires_at: datetime | None,
 ) -> WatchlistItem:
     _require_border_guard(user)
-    now = platform.clock()
+    now = platform.now()
     if expires_at is not None and expires_at <= now:
         raise InvalidInput(
             "Thời hạn theo dõi phải ở tương lai",
@@ -426,7 +422,7 @@ async def list_watchlist(
     platform: Platform, user: CurrentUser, *, include_inactive: bool, limit: int
 ) -> list[WatchlistItem]:
     _require_border_guard(user, reading=True)
-    now = platform.clock()
+    now = platform.now()
     async with platform.unit_of_work() as uow:
         statement = (
             select(WatchlistEntryRow).order_by(WatchlistEntryRow.created_at.desc()).limit(limit)
@@ -443,7 +439,7 @@ async def remove_watchlist_entry(
     platform: Platform, user: CurrentUser, entry_id: str, *, reason: str
 ) -> WatchlistItem:
     _require_border_guard(user)
-    now = platform.clock()
+    now = platform.now()
     async with platform.unit_of_work() as uow:
         row = (
             await uow.session.get(WatchlistEntryRow, entry_id) if looks_like_id(entry_id) else None

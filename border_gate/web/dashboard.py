@@ -91,7 +91,7 @@ class DashboardPages(Controller):
         assert user is not None
         code = (gate or platform.gates.codes[0]).upper()
         chosen = platform.gates.get(code) if code in platform.gates else next(iter(platform.gates))
-        figures = await dashboard_figures(platform, chosen, period, platform.clock())
+        figures = await dashboard_figures(platform, chosen, period, platform.now())
         lang = i18n.language_of(request)
         failures = (
             await screening.list_check_failures(platform, user, status="open", limit=100)

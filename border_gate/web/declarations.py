@@ -240,7 +240,7 @@ class DeclarationPages(Controller):
 
     @get("/new", name="page-declaration-new", opt={"roles": FIRM})
     async def new_page(self, request: Request[Any, Any, Any], platform: Platform) -> Any:
-        return _form_page(request, new_form(platform.gates, platform.clock()), declaration=None)
+        return _form_page(request, new_form(platform.gates, platform.now()), declaration=None)
 
     @post("/new", name="page-declaration-file", opt={"roles": FIRM})
     async def file(self, request: Request[Any, Any, Any], platform: Platform) -> Any:

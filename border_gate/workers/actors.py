@@ -15,6 +15,7 @@ import dramatiq
 from border_gate.documents.policy import DOCUMENT_QUEUE, RENDER_ACTOR
 from border_gate.documents.service import issue_document
 from border_gate.messaging.policy import screening_actor, screening_queue
+from border_gate.platform import message_time
 from border_gate.screening.service import AGENCIES, record_check_failure, run_screening
 from border_gate.workers.context import WorkerContext
 
@@ -44,17 +45,24 @@ def register_actors(
         name = screening_actor(agency)
 
         async def screen(
-            declaration_id: str, round: int, work_id: str, _agency: str = agency, _name: str = name
+            declaration_id: str,
+            round: int,
+            work_id: str,
+            requested_at: str | None = None,
+            requested_real: str | None = None,
+            _agency: str = agency,
+            _name: str = name,
         ) -> None:
-            outcome = await run_screening(
-                context.platform,
-                context.rules,
-                agency=_agency,
-                declaration_id=declaration_id,
-                round_=round,
-                work_id=work_id,
-                actor_name=_name,
-            )
+            with message_time(requested_at, requested_real):
+                outcome = await run_screening(
+                    context.platform,
+                    context.rules,
+                    agency=_agency,
+                    declaration_id=declaration_id,
+                    round_=round,
+                    work_id=work_id,
+                    actor_name=_name,
+                )
             log.debug("%s %s round %s: %s", _name, declaration_id, round, outcome)
 
         screen.__name__ = name
@@ -69,12 +77,22 @@ def register_actors(
         )
 
     async def render_document(
-        declaration_id: str, kind: str, stage: str | None, work_id: str
+        declaration_id: str,
+        kind: str,
+        stage: str | None,
+        work_id: str,
+        requested_at: str | None = None,
+        requested_real: str | None = None,
     ) -> None:
         """Render, sign and store one document (CPU-heavy: runs in a thread of its own)."""
-        outcome = await issue_document(
-            context.platform, declaration_id=declaration_id, kind=kind, stage=stage, work_id=work_id
-        )
+        with message_time(requested_at, requested_real):
+            outcome = await issue_document(
+                context.platform,
+                declaration_id=declaration_id,
+                kind=kind,
+                stage=stage,
+                work_id=work_id,
+            )
         log.debug("render_document %s %s %s: %s", declaration_id, kind, stage, outcome)
 
     actors[RENDER_ACTOR] = dramatiq.actor(
@@ -90,15 +108,16 @@ def register_actors(
     async def check_exhausted(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
         """A check gave up: record it for an admin and flag the declaration's stage."""
         options = message.get("options", {})
-        error = last_exception_line(str(options.get("traceback", "")))
-        await record_check_failure(
-            context.platform,
-            actor_name=message["actor_name"],
-            queue_name=message["queue_name"],
-            kwargs=dict(message.get("kwargs", {})),
-            error=error,
-            attempts=int(retry_info.get("retries", 0)) + 1,
-        )
+        kwargs = dict(message.get("kwargs", {}))
+        with message_time(kwargs.get("requested_at"), kwargs.get("requested_real")):
+            await record_check_failure(
+                context.platform,
+                actor_name=message["actor_name"],
+                queue_name=message["queue_name"],
+                kwargs=kwargs,
+                error=last_exception_line(str(options.get("traceback", ""))),
+                attempts=int(retry_info.get("retries", 0)) + 1,
+            )
 
     # Recording must not itself give up quietly: many retries, long backoff.
     actors[EXHAUSTED_ACTOR] = dramatiq.actor(

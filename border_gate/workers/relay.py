@@ -66,7 +66,7 @@ class OutboxRelay:
                     select(OutboxRow)
                     .where(
                         OutboxRow.sent_at.is_(None),
-                        OutboxRow.available_at <= max(now, self.platform.clock()),
+                        OutboxRow.available_at <= max(now, self.platform.now()),
                     )
                     .order_by(OutboxRow.id)
                     .limit(self.batch)

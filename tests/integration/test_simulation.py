@@ -1,0 +1,69 @@
+"""The traffic simulator drives trucks through the real services, on a compressed clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from border_gate.audit import verify_all
+from border_gate.db.models import DeclarationRow, EventRow
+from border_gate.platform import build_platform
+from border_gate.simulation.command import run_simulation
+from border_gate.simulation.runner import SimulationConfig
+from border_gate.simulation.traffic import firms, trucks
+from tests.conftest import make_settings
+
+
+def test_traffic_is_reproducible_and_plausible() -> None:
+    start = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+    day = trucks(7, 300, gate="HUU_NGHI", start=start, hours=12, firm_list=firms())
+    again = trucks(7, 300, gate="HUU_NGHI", start=start, hours=12, firm_list=firms())
+    assert [t.body for t in day] == [t.body for t in again]
+    assert len({t.plate for t in day}) == 300
+    exports = sum(t.direction.value == "export" for t in day)
+    assert 150 < exports < 240
+    assert all(start <= t.filing <= t.arrival <= start + timedelta(hours=12) for t in day)
+    described = {t.body["cargo"][0]["description"] for t in day}
+    assert {
+        "Sầu riêng tươi",
+        "Thanh long ruột đỏ",
+        "Sắn lát khô",
+        "Máy móc, thiết bị công nghiệp",
+    } <= described
+
+
+async def test_a_simulated_morning_moves_trucks_through_every_stage(
+    tmp_path: Path, sqlite_database: str
+) -> None:
+    settings = make_settings(tmp_path, sqlite_database, WORKER_THREADS="4")
+    config = SimulationConfig(
+        gate="HUU_NGHI", trucks=25, hours=3, speedup=450, seed=11, progress=False
+    )
+    assert await run_simulation(settings, config) == 0
+    platform = build_platform(settings)
+    try:
+        async with platform.unit_of_work() as uow:
+            statuses = dict(
+                (
+                    await uow.session.execute(
+                        select(DeclarationRow.status, func.count()).group_by(DeclarationRow.status)
+                    )
+                ).all()
+            )
+            first, last = (
+                await uow.session.execute(select(func.min(EventRow.at), func.max(EventRow.at)))
+            ).one()
+        assert sum(statuses.values()) == 25
+        # trucks reached the end of the line (how many depends on how fast this machine is)
+        assert statuses.get("departed", 0) + statuses.get("cleared", 0) >= 3, statuses
+        assert statuses.get("in_yard", 0) + statuses.get("departed", 0) >= 10, statuses
+        # everything happened in the simulated window, which ends about now
+        now = datetime.now(UTC)
+        assert now - timedelta(hours=3, minutes=5) <= first.replace(tzinfo=UTC)
+        assert last.replace(tzinfo=UTC) <= now + timedelta(minutes=1)
+        report = await verify_all(platform, progress=False)
+        assert report.ok, report.summary()
+    finally:
+        await platform.close()
