@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
+
+import msgspec
 
 from border_gate.errors import ApplicationError
 from border_gate.gates import GateConfigError
@@ -81,6 +84,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings()
+    if not os.environ.get("PUBLIC_URL"):
+        # Links, QR codes and printed logins should point where this server listens.
+        shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+        settings = msgspec.structs.replace(settings, public_url=f"http://{shown}:{args.port}")
     ensure_schema(settings)
     from border_gate.runtime import describe_startup
 

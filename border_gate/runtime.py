@@ -12,11 +12,16 @@ from border_gate.settings import Settings, load_settings
 
 
 def background_parts(settings: Settings, *, demo: bool = False) -> list[Any]:
-    """What runs beside the API in this process: the outbox relay, and with no BROKER_URL the
-    Dramatiq worker threads (embedded default)."""
+    """What runs beside the API in this process: the outbox relay, with no BROKER_URL the
+    Dramatiq worker threads (embedded default), and with `demo` the demo users and traffic."""
     from border_gate.workers.runner import start_in_process
 
-    return [start_in_process]
+    parts: list[Any] = [start_in_process]
+    if demo:
+        from border_gate.simulation.demo import start_demo
+
+        parts.append(start_demo)
+    return parts
 
 
 def serve_app(settings: Settings, *, demo: bool = False) -> Litestar:

@@ -113,18 +113,28 @@ class SimulationConfig:
 
 
 class SimulatedClock:
-    """start + (real time elapsed) × speedup."""
+    """start + (real time elapsed) × speedup, never past `end`.
 
-    def __init__(self, start: datetime, speedup: float) -> None:
+    While a scheduled action runs, the clock shows that action's own time: a machine too
+    slow for the speed-up makes the simulation take longer, not its timeline wrong.
+    """
+
+    def __init__(self, start: datetime, speedup: float, end: datetime) -> None:
         self.start = start
         self.speedup = speedup
+        self.end = end
+        self.pinned: datetime | None = None
         self._real_start = time.monotonic()
 
+    def paced(self) -> datetime:
+        elapsed = (time.monotonic() - self._real_start) * self.speedup
+        return min(self.start + timedelta(seconds=elapsed), self.end)
+
     def __call__(self) -> datetime:
-        return self.start + timedelta(seconds=(time.monotonic() - self._real_start) * self.speedup)
+        return self.pinned if self.pinned is not None else self.paced()
 
     def real_seconds_until(self, moment: datetime) -> float:
-        return max(0.0, (moment - self()).total_seconds() / self.speedup)
+        return max(0.0, (moment - self.paced()).total_seconds() / self.speedup)
 
 
 @dataclass
@@ -146,7 +156,7 @@ class Simulation:
         start = config.start or (datetime.now(UTC) - timedelta(hours=config.hours))
         self.start = start
         self.end = start + timedelta(hours=config.hours)
-        self.clock = SimulatedClock(start, config.speedup)
+        self.clock = SimulatedClock(start, config.speedup, self.end)
         self.tally = Tally()
         self._queue: list[tuple[datetime, int, Callable[[], Awaitable[None]]]] = []
         self._seq = itertools.count()
@@ -235,10 +245,13 @@ class Simulation:
                 await asyncio.sleep(min(wait, 0.25))
                 continue
             heapq.heappop(self._queue)
+            self.clock.pinned = moment
             try:
                 await action()
             except (ApplicationError, WorkflowError) as exc:
                 log.debug("simulated action refused: %s", exc)
+            finally:
+                self.clock.pinned = None
             if self.config.progress and time.monotonic() - last_progress > 0.5:
                 last_progress = time.monotonic()
                 await self.show_progress()
