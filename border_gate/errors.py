@@ -56,6 +56,11 @@ class Forbidden(ApplicationError):
     status = 403
 
 
+class TooManyAttempts(ApplicationError):
+    code = "too-many-attempts"
+    status = 429
+
+
 class Unavailable(ApplicationError):
     code = "unavailable"
     status = 503

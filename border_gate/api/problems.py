@@ -214,6 +214,8 @@ def handle_application_error(
     headers = {}
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="border-gate"'
+    if "retry_after" in exc.context:
+        headers["Retry-After"] = str(exc.context["retry_after"])
     return problem(
         exc.status,
         exc.code,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from border_gate.db.models import Organisation, User, UserGate
-from border_gate.errors import Conflict, InvalidInput, NotFound
+from border_gate.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from border_gate.identity.passwords import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -200,16 +201,59 @@ def _current(user: User, org: Organisation) -> CurrentUser:
     )
 
 
+class LoginThrottle:
+    """At most `limit` wrong passwords per username in `window`; then wait, whatever the password.
+
+    Per process: with several API processes an attacker gets `limit` tries per process,
+    still far too few to guess a password of ten characters or more.
+    """
+
+    def __init__(self, limit: int = 10, window: timedelta = timedelta(minutes=15)) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, list[datetime]] = {}
+
+    def seconds_locked(self, username: str, now: datetime) -> int:
+        recent = [t for t in self._failures.get(username, []) if t > now - self.window]
+        self._failures[username] = recent
+        if len(recent) < self.limit:
+            return 0
+        return max(1, int((recent[0] + self.window - now).total_seconds()))
+
+    def failed(self, username: str, now: datetime) -> None:
+        if len(self._failures) > 100_000:
+            self._failures.clear()
+        self._failures.setdefault(username, []).append(now)
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(username, None)
+
+
+def _throttle(platform: Platform) -> LoginThrottle:
+    return platform.cache.setdefault("login_throttle", LoginThrottle())  # type: ignore[no-any-return]
+
+
 async def authenticate(platform: Platform, username: str, password: str) -> CurrentUser | None:
-    """The user if the password is right and the account active; None otherwise."""
+    """The user if the password is right and the account active; None otherwise.
+
+    Raises TooManyAttempts after repeated wrong passwords for the same username.
+    """
     if len(password) > MAX_PASSWORD_LENGTH or len(username) > 64:
         return None
-    async with platform.unit_of_work() as uow:
-        user = await uow.session.scalar(
-            select(User).where(User.username == username.strip().lower())
+    name = username.strip().lower()
+    throttle, now = _throttle(platform), datetime.now(UTC)
+    if (wait := throttle.seconds_locked(name, now)) > 0:
+        raise TooManyAttempts(
+            f"Sai mật khẩu quá nhiều lần; thử lại sau {wait // 60 + 1} phút",
+            f"too many wrong passwords; try again in {wait // 60 + 1} minutes",
+            retry_after=wait,
         )
+    async with platform.unit_of_work() as uow:
+        user = await uow.session.scalar(select(User).where(User.username == name))
         if not verify_password(user.password_hash if user else None, password) or user is None:
+            throttle.failed(name, now)
             return None
+        throttle.succeeded(name)
         if not user.active:
             return None
         if needs_rehash(user.password_hash):

@@ -9,6 +9,7 @@ from litestar.datastructures import Cookie
 from litestar.params import Parameter
 from litestar.response import Redirect
 
+from border_gate.errors import TooManyAttempts
 from border_gate.identity.service import authenticate
 from border_gate.platform import Platform
 from border_gate.web import i18n
@@ -59,7 +60,17 @@ class AuthPages(Controller):
                 username=username,
                 failure=i18n.TEXTS["login.missing"],
             )
-        user = await authenticate(platform, username, password)
+        try:
+            user = await authenticate(platform, username, password)
+        except TooManyAttempts as exc:
+            return render(
+                request,
+                "login.html",
+                status=429,
+                next_path=next_path,
+                username=username,
+                failure=(exc.vi, exc.en),
+            )
         if user is None:
             return render(
                 request,

@@ -195,3 +195,22 @@ async def test_cancel_before_arrival_only(world: World) -> None:
         f"/api/v1/declarations/{created['id']}/cancel", headers=world.as_("firm_a")
     )
     assert again.status_code == 409
+
+
+async def test_repeated_wrong_passwords_lock_the_username_for_a_while(world: World) -> None:
+    for _ in range(10):
+        wrong = await world.client.post(
+            "/api/v1/auth/token", json={"username": "firm_b", "password": "not-the-password"}
+        )
+        assert wrong.status_code == 401
+    locked = await world.client.post(
+        "/api/v1/auth/token", json={"username": "FIRM_B", "password": "mat-khau-rat-dai-123"}
+    )
+    assert locked.status_code == 429, locked.text
+    assert int(locked.headers["retry-after"]) > 0
+    assert locked.headers["content-type"].startswith("application/problem+json")
+    # other users are not affected
+    other = await world.client.post(
+        "/api/v1/auth/token", json={"username": "firm_a", "password": "mat-khau-rat-dai-123"}
+    )
+    assert other.status_code == 200
