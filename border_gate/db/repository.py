@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, and_, func, insert, select
+from sqlalchemy import Select, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from border_gate.db.models import (
     CargoLineRow,
@@ -23,60 +24,70 @@ from workflows.model import (
     Channel,
     Declaration,
     DeclarationFacts,
+    Direction,
+    Driver,
     Stage,
     StageRecord,
     StageState,
+    Vehicle,
     plate_key,
 )
 
 _json = msgspec.json.Encoder(order="sorted")
 
 
-def _facts(row: DeclarationRow) -> DeclarationFacts:
-    return msgspec.convert(
-        {
-            "direction": row.direction,
-            "gate": row.gate,
-            "vehicle": {
-                "plate": row.plate,
-                "trailer_plate": row.trailer_plate,
-                "country": row.vehicle_country,
-            },
-            "driver": {
-                "name": row.driver_name,
-                "document_number": row.driver_document_number,
-                "nationality": row.driver_nationality,
-                "document_expiry": row.driver_document_expiry,
-            },
-            "cargo": [
-                {
-                    "hs_code": line.hs_code,
-                    "description": line.description,
-                    "gross_weight_kg": line.gross_weight_kg,
-                    "packages": line.packages,
-                    "value": line.value,
-                    "currency": line.currency,
-                    "origin_country": line.origin_country,
-                }
-                for line in row.cargo
-            ],
-            "consignor": row.consignor,
-            "consignee": row.consignee,
-            "planned_arrival": row.planned_arrival,
-        },
-        DeclarationFacts,
-        from_attributes=True,
+# Reading goes through plain attribute access, so ORM rows and Core rows both work; writing
+# is SQLAlchemy Core: the ORM's unit of work cost more CPU per change than everything else
+# a transition does (docs/performance.md).
+DECLARATIONS = DeclarationRow.__table__
+STAGES = StageStateRow.__table__
+CARGO = CargoLineRow.__table__
+
+
+def _facts(row: Any, cargo: Iterable[Any]) -> DeclarationFacts:
+    """The filed facts from stored columns (valid when stored: no re-validation needed)."""
+    return DeclarationFacts(
+        direction=Direction(row.direction),
+        gate=row.gate,
+        vehicle=Vehicle(
+            plate=row.plate, trailer_plate=row.trailer_plate, country=row.vehicle_country
+        ),
+        driver=Driver(
+            name=row.driver_name,
+            document_number=row.driver_document_number,
+            nationality=row.driver_nationality,
+            document_expiry=row.driver_document_expiry,
+        ),
+        cargo=[
+            CargoLine(
+                hs_code=line.hs_code,
+                description=line.description,
+                gross_weight_kg=line.gross_weight_kg,
+                packages=line.packages,
+                value=line.value,
+                currency=line.currency,
+                origin_country=line.origin_country,
+            )
+            for line in sorted(cargo, key=lambda line: line.line_no)
+        ],
+        consignor=row.consignor,
+        consignee=row.consignee,
+        planned_arrival=row.planned_arrival,
     )
 
 
-def to_domain(row: DeclarationRow) -> Declaration:
+def to_domain(
+    row: Any, stages: Iterable[Any] | None = None, cargo: Iterable[Any] | None = None
+) -> Declaration:
+    """A declaration from its row, stage rows and cargo rows (ORM rows carry their own)."""
+    stage_rows = list(row.stages if stages is None else stages)
+    cargo_rows = list(row.cargo if cargo is None else cargo)
     workflow = {
         Stage(stage): tuple(Stage(p) for p in preds)
         for stage, preds in msgspec.json.decode(row.workflow).items()
     }
-    by_stage = {Stage(s.stage): s for s in row.stages}
-    stages = {
-        stage: StageRecord(
+    records = {
+        Stage(s.stage): StageRecord(
             state=StageState(s.state),
             screened=s.screened,
             auto_approve=s.auto_approve,
@@ -89,15 +100,15 @@ def to_domain(row: DeclarationRow) -> Declaration:
             reason=s.reason,
             needs_attention=s.needs_attention,
         )
-        for stage, s in sorted(by_stage.items(), key=lambda item: item[1].position)
+        for s in sorted(stage_rows, key=lambda s: s.position)
     }
     return Declaration(
         id=row.id,
         number=row.number,
         organisation=row.organisation_code,
-        facts=_facts(row),
+        facts=_facts(row, cargo_rows),
         workflow=workflow,
-        stages=stages,
+        stages=records,
         version=row.version,
         created_at=row.created_at,
         submitted=row.submitted,
@@ -113,82 +124,89 @@ def to_domain(row: DeclarationRow) -> Declaration:
     )
 
 
-def _write_facts(row: DeclarationRow, facts: DeclarationFacts) -> None:
-    row.direction = facts.direction.value
-    row.gate = facts.gate
-    row.plate = facts.vehicle.plate
-    row.plate_key = plate_key(facts.vehicle.plate)
-    row.trailer_plate = facts.vehicle.trailer_plate
-    row.vehicle_country = facts.vehicle.country
-    row.driver_name = facts.driver.name
-    row.driver_document_number = facts.driver.document_number
-    row.driver_nationality = facts.driver.nationality
-    row.driver_document_expiry = facts.driver.document_expiry
-    row.consignor = facts.consignor
-    row.consignee = facts.consignee
-    row.planned_arrival = facts.planned_arrival
-    existing = {line.line_no: line for line in row.cargo}
-    for line_no, line in enumerate(facts.cargo, start=1):
-        target = existing.pop(line_no, None)
-        if target is None:
-            target = CargoLineRow(declaration_id=row.id, line_no=line_no)
-            row.cargo.append(target)
-        _write_line(target, line)
-    for leftover in existing.values():
-        row.cargo.remove(leftover)
+def _fact_columns(facts: DeclarationFacts) -> dict[str, Any]:
+    return {
+        "direction": facts.direction.value,
+        "gate": facts.gate,
+        "plate": facts.vehicle.plate,
+        "plate_key": plate_key(facts.vehicle.plate),
+        "trailer_plate": facts.vehicle.trailer_plate,
+        "vehicle_country": facts.vehicle.country,
+        "driver_name": facts.driver.name,
+        "driver_document_number": facts.driver.document_number,
+        "driver_nationality": facts.driver.nationality,
+        "driver_document_expiry": facts.driver.document_expiry,
+        "consignor": facts.consignor,
+        "consignee": facts.consignee,
+        "planned_arrival": facts.planned_arrival,
+    }
 
 
-def _write_line(target: CargoLineRow, line: CargoLine) -> None:
-    target.hs_code = line.hs_code
-    target.description = line.description
-    target.gross_weight_kg = line.gross_weight_kg
-    target.packages = line.packages
-    target.value = line.value
-    target.currency = line.currency
-    target.origin_country = line.origin_country
+def _state_columns(declaration: Declaration, now: datetime) -> dict[str, Any]:
+    return {
+        "status": declaration.status.value,
+        "version": declaration.version,
+        "channel": declaration.channel.value if declaration.channel else None,
+        "workflow": _json.encode(
+            {s.value: [p.value for p in preds] for s, preds in declaration.workflow.items()}
+        ).decode(),
+        "submitted": declaration.submitted,
+        "screening_round": declaration.screening_round,
+        "cancelled": declaration.cancelled,
+        "yard_position": declaration.yard_position,
+        "last_hash": declaration.last_hash,
+        "submitted_at": declaration.submitted_at,
+        "arrived_at": declaration.arrived_at,
+        "cleared_at": declaration.cleared_at,
+        "departed_at": declaration.departed_at,
+        "updated_at": now,
+    }
 
 
-def _write_stages(row: DeclarationRow, declaration: Declaration) -> None:
-    existing = {s.stage: s for s in row.stages}
-    for position, (stage, record) in enumerate(declaration.stages.items()):
-        target = existing.pop(stage.value, None)
-        if target is None:
-            target = StageStateRow(declaration_id=row.id, stage=stage.value)
-            row.stages.append(target)
-        target.position = position
-        target.gate = declaration.facts.gate
-        target.state = record.state.value
-        target.screened = record.screened
-        target.auto_approve = record.auto_approve
-        target.findings = _json.encode(list(record.findings)).decode()
-        target.needs_attention = record.needs_attention
-        target.assignee = record.assignee
-        target.decided_by = record.decided_by
-        target.reason = record.reason
-        target.opened_at = record.opened_at
-        target.review_started_at = record.review_started_at
-        target.decided_at = record.decided_at
-    for leftover in existing.values():
-        row.stages.remove(leftover)
+def _cargo_rows(declaration: Declaration) -> list[dict[str, Any]]:
+    return [
+        {
+            "declaration_id": declaration.id,
+            "line_no": line_no,
+            "hs_code": line.hs_code,
+            "description": line.description,
+            "gross_weight_kg": line.gross_weight_kg,
+            "packages": line.packages,
+            "value": line.value,
+            "currency": line.currency,
+            "origin_country": line.origin_country,
+        }
+        for line_no, line in enumerate(declaration.facts.cargo, start=1)
+    ]
 
 
-def _write_state(row: DeclarationRow, declaration: Declaration, now: datetime) -> None:
-    row.status = declaration.status.value
-    row.version = declaration.version
-    row.channel = declaration.channel.value if declaration.channel else None
-    row.workflow = _json.encode(
-        {s.value: [p.value for p in preds] for s, preds in declaration.workflow.items()}
-    ).decode()
-    row.submitted = declaration.submitted
-    row.screening_round = declaration.screening_round
-    row.cancelled = declaration.cancelled
-    row.yard_position = declaration.yard_position
-    row.last_hash = declaration.last_hash
-    row.submitted_at = declaration.submitted_at
-    row.arrived_at = declaration.arrived_at
-    row.cleared_at = declaration.cleared_at
-    row.departed_at = declaration.departed_at
-    row.updated_at = now
+def _stage_row(
+    declaration: Declaration, position: int, stage: Stage, record: StageRecord
+) -> dict[str, Any]:
+    return {
+        "declaration_id": declaration.id,
+        "stage": stage.value,
+        "position": position,
+        "gate": declaration.facts.gate,
+        "state": record.state.value,
+        "screened": record.screened,
+        "auto_approve": record.auto_approve,
+        "findings": _json.encode(list(record.findings)).decode(),
+        "needs_attention": record.needs_attention,
+        "assignee": record.assignee,
+        "decided_by": record.decided_by,
+        "reason": record.reason,
+        "opened_at": record.opened_at,
+        "review_started_at": record.review_started_at,
+        "decided_at": record.decided_at,
+    }
+
+
+def _stage_rows(declaration: Declaration) -> list[dict[str, Any]]:
+    return [
+        _stage_row(declaration, position, stage, record)
+        for position, (stage, record) in enumerate(declaration.stages.items())
+    ]
 
 
 def event_to_row(declaration_id: str, event: Event) -> dict[str, Any]:
@@ -240,32 +258,31 @@ class DeclarationRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._rows: dict[str, DeclarationRow] = {}
 
     async def get(self, declaration_id: str, *, lock: bool = False) -> Declaration | None:
-        """The declaration, in one round trip (cargo and stages joined in).
+        """The declaration: its row, then its stages and cargo lines.
 
-        `lock=True` takes the row lock (PostgreSQL; SQLite transactions are serial anyway), so
-        concurrent automated writers queue instead of retrying after a lost race.
+        `lock=True` takes the row lock first (PostgreSQL; SQLite transactions are serial
+        anyway), so concurrent automated writers queue instead of retrying after a lost race;
+        the stage and cargo reads that follow see what the previous writer committed.
         """
+        statement = select(DECLARATIONS).where(DECLARATIONS.c.id == declaration_id)
         if lock:
-            # Lock first, then read in a new statement: a locking SELECT that had to wait
-            # re-reads only the locked row, while rows it joins (stages, cargo) would still
-            # come from the snapshot taken before the other writer committed.
-            await self.session.execute(
-                select(DeclarationRow.id)
-                .where(DeclarationRow.id == declaration_id)
-                .with_for_update()
-            )
-        row = await self.session.get(
-            DeclarationRow,
-            declaration_id,
-            options=[joinedload(DeclarationRow.cargo), joinedload(DeclarationRow.stages)],
-        )
+            statement = statement.with_for_update()
+        row = (await self.session.execute(statement)).first()
         if row is None:
             return None
-        self._rows[row.id] = row
-        return to_domain(row)
+        stages = (
+            await self.session.execute(
+                select(STAGES).where(STAGES.c.declaration_id == declaration_id)
+            )
+        ).all()
+        cargo = (
+            await self.session.execute(
+                select(CARGO).where(CARGO.c.declaration_id == declaration_id)
+            )
+        ).all()
+        return to_domain(row, stages, cargo)
 
     async def get_many(self, ids: list[str]) -> list[Declaration]:
         if not ids:
@@ -277,33 +294,68 @@ class DeclarationRepository:
         return [to_domain(by_id[i]) for i in ids if i in by_id]
 
     async def add(self, declaration: Declaration, events: list[Event], now: datetime) -> None:
-        row = DeclarationRow(
-            id=declaration.id,
-            number=declaration.number,
-            organisation_code=declaration.organisation,
-            created_at=declaration.created_at or now,
-            cargo=[],
-            stages=[],
+        await self.session.execute(
+            insert(DECLARATIONS).values(
+                id=declaration.id,
+                number=declaration.number,
+                organisation_code=declaration.organisation,
+                created_at=declaration.created_at or now,
+                **_fact_columns(declaration.facts),
+                **_state_columns(declaration, now),
+            )
         )
-        _write_facts(row, declaration.facts)
-        _write_state(row, declaration, now)
-        _write_stages(row, declaration)
-        self.session.add(row)
-        await self.session.flush()
-        self._rows[row.id] = row
+        await self.session.execute(insert(STAGES), _stage_rows(declaration))
+        await self.session.execute(insert(CARGO), _cargo_rows(declaration))
         await self._append_events(declaration.id, events)
 
     async def save(
         self, before: Declaration, after: Declaration, events: list[Event], now: datetime
     ) -> None:
         """Write `after` over `before`; raises StaleDataError if someone else wrote first."""
-        row = self._rows.get(before.id) or await self.session.get(DeclarationRow, before.id)
-        assert row is not None
-        if after.facts is not before.facts:
-            _write_facts(row, after.facts)
-        _write_state(row, after, now)
-        _write_stages(row, after)
-        await self.session.flush()  # the UPDATE ... WHERE version = before.version
+        values = _state_columns(after, now)
+        facts_changed = after.facts != before.facts
+        if facts_changed:
+            values.update(_fact_columns(after.facts))
+        result = await self.session.execute(
+            update(DECLARATIONS)
+            .where(DECLARATIONS.c.id == before.id, DECLARATIONS.c.version == before.version)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            raise StaleDataError(
+                f"declaration {before.id} is no longer at version {before.version}"
+            )
+        if after.workflow != before.workflow:
+            await self.session.execute(delete(STAGES).where(STAGES.c.declaration_id == after.id))
+            await self.session.execute(insert(STAGES), _stage_rows(after))
+        else:
+            changed = [
+                _stage_row(after, position, stage, record)
+                for position, (stage, record) in enumerate(after.stages.items())
+                if before.stages.get(stage) != record or facts_changed
+            ]
+            if changed:
+                await self.session.execute(
+                    update(STAGES)
+                    .where(
+                        STAGES.c.declaration_id == bindparam("b_declaration_id"),
+                        STAGES.c.stage == bindparam("b_stage"),
+                    )
+                    .values(
+                        {
+                            c: bindparam(c)
+                            for c in changed[0]
+                            if c not in ("declaration_id", "stage")
+                        }
+                    ),
+                    [
+                        {**row, "b_declaration_id": row["declaration_id"], "b_stage": row["stage"]}
+                        for row in changed
+                    ],
+                )
+        if facts_changed and after.facts.cargo != before.facts.cargo:
+            await self.session.execute(delete(CARGO).where(CARGO.c.declaration_id == after.id))
+            await self.session.execute(insert(CARGO), _cargo_rows(after))
         await self._append_events(after.id, events)
 
     async def _append_events(self, declaration_id: str, events: list[Event]) -> None:
@@ -354,8 +406,6 @@ class DeclarationRepository:
             .order_by(DeclarationRow.planned_arrival)
         )
         rows = (await self.session.scalars(statement)).all()
-        for row in rows:
-            self._rows[row.id] = row
         return [to_domain(r) for r in rows]
 
     async def by_plate(self, gate: str, key: str, statuses: tuple[str, ...]) -> list[Declaration]:
@@ -369,8 +419,6 @@ class DeclarationRepository:
             .order_by(DeclarationRow.created_at)
         )
         rows = (await self.session.scalars(statement)).all()
-        for row in rows:
-            self._rows[row.id] = row
         return [to_domain(r) for r in rows]
 
     async def in_yard_positions(self, gate: str) -> set[str]:
