@@ -43,7 +43,9 @@ apt_install() {
 
 ensure_document_tools() {
   # WeasyPrint needs Pango; the document tests read PDFs with poppler and QR codes with zbar.
+  # fonts-droid-fallback carries the Han characters of Chinese plates and consignees.
   apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils zbar-tools \
+    fonts-droid-fallback \
     || say "Không cài được công cụ PDF / could not install poppler-utils, zbar-tools"
 }
 

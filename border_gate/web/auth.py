@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import Redirect
 
 from border_gate.errors import TooManyAttempts
@@ -32,7 +32,7 @@ class AuthPages(Controller):
     async def login_form(
         self,
         request: Request[Any, Any, Any],
-        next_path: Annotated[str | None, Parameter(query="next", max_length=500)] = None,
+        next_path: Annotated[str | None, QueryParameter(name="next", max_length=500)] = None,
         expired: bool = False,
     ) -> Any:
         user = viewer(request)
@@ -94,7 +94,7 @@ class AuthPages(Controller):
         self,
         request: Request[Any, Any, Any],
         code: str,
-        next_path: Annotated[str | None, Parameter(query="next", max_length=500)] = None,
+        next_path: Annotated[str | None, QueryParameter(name="next", max_length=500)] = None,
     ) -> Response[Any]:
         chosen = code if code in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
         response = redirect(safe_next(next_path))
