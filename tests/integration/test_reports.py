@@ -260,6 +260,33 @@ async def test_rebuilt_rollups_equal_the_live_ones(driven: World) -> None:
     assert await snapshot() == live
 
 
+async def test_rebuild_command(
+    driven: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from border_gate.cli import main
+
+    platform = driven.platform
+    async with platform.unit_of_work() as uow:
+        before = sorted(
+            tuple(r) for r in (await uow.session.execute(select(HourlyCountRow.__table__))).all()
+        )
+        await uow.session.execute(HourlyCountRow.__table__.delete())  # rollups gone wrong
+        await uow.commit()
+    monkeypatch.setenv("DATABASE_URL", platform.settings.database_url)
+    monkeypatch.setenv("DATA_DIR", str(platform.settings.data_dir))
+    monkeypatch.setenv("SECRET_KEY", platform.settings.secret_key)
+    assert await asyncio.to_thread(main, ["reports", "rebuild"]) == 0
+    captured = capsys.readouterr()
+    assert (
+        "3 / 3" in captured.err and "rebuilt the report rollups from 3 declarations" in captured.out
+    )
+    async with platform.unit_of_work() as uow:
+        after = sorted(
+            tuple(r) for r in (await uow.session.execute(select(HourlyCountRow.__table__))).all()
+        )
+    assert after == before
+
+
 async def test_officers_see_their_own_stage_only(driven: World) -> None:
     w = driven
     url = "/api/v1/reports/throughput"
