@@ -255,10 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit_verify.set_defaults(func=cmd_audit_verify)
 
     from border_gate.documents.cli import add_documents_commands
+    from border_gate.reports.cli import add_reports_commands
     from border_gate.simulation.command import add_simulate_command
 
     add_documents_commands(sub)
     add_simulate_command(sub)
+    add_reports_commands(sub)
     return parser
 
 

@@ -105,6 +105,8 @@ def build_platform(settings: Settings, *, pool_size: int = 10) -> Platform:
         settings=settings, gates=gates, engine=engine, sessions=session_factory(engine)
     )
     from border_gate.documents.service import documents_hook
+    from border_gate.reports.rollups import rollup_hook
 
     platform.transition_hooks.append(documents_hook)
+    platform.transition_hooks.append(rollup_hook)
     return platform

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from border_gate.db.engine import create_engine
 from border_gate.db.models import Base
+from border_gate.reports import tables as _report_tables  # noqa: F401 - registers the rollup tables
 
 config = context.config
 target_metadata = Base.metadata

@@ -158,6 +158,9 @@ async def file_declaration(
             events = decide(None, command, actor, now)
             declaration = replay(events)
             await uow.declarations.add(declaration, events, now)
+            # Filing is a transition too (from nothing): the hooks see before=None.
+            for hook in platform.transition_hooks:
+                await hook(uow, None, declaration, events)
             if idempotency_key is not None:
                 uow.session.add(
                     IdempotencyKey(

@@ -1,0 +1,1 @@
+"""Throughput reports, open data and the rollup tables that keep them fast."""
