@@ -14,7 +14,6 @@ from border_gate.db.models import DocumentRow
 from border_gate.ids import new_id
 from border_gate.platform import Platform
 from border_gate.reports.schemas import OpenData, ThroughputReport
-from border_gate.web.charts import Series, area_line, grouped_bars, horizontal_bars
 
 #: Excel needs the byte-order mark to read UTF-8 (Vietnamese) correctly.
 CSV_BOM = "\ufeff"
@@ -208,6 +207,9 @@ def _label(moment: datetime, granularity: str) -> str:
 def report_content(platform: Platform, report: ThroughputReport, document_id: str) -> Any:
     """The report as the document library's ReportContent: sections of charts and tables."""
     from border_gate.documents.content import ReportContent, ReportSection, ReportTable
+
+    # Imported here: the web package imports the reports for its dashboard.
+    from border_gate.web.charts import Series, area_line, grouped_bars, horizontal_bars
 
     labels = [_label(b.start, report.granularity) for b in report.buckets]
     t = report.totals
