@@ -14,7 +14,6 @@ from border_gate.db.models import DocumentRow
 from border_gate.ids import new_id
 from border_gate.platform import Platform
 from border_gate.reports.schemas import OpenData, ThroughputReport
-from border_gate.web.charts import Series, area_line, grouped_bars, horizontal_bars
 
 #: Excel needs the byte-order mark to read UTF-8 (Vietnamese) correctly.
 CSV_BOM = "\ufeff"
@@ -209,6 +208,9 @@ def report_content(platform: Platform, report: ThroughputReport, document_id: st
     """The report as the document library's ReportContent: sections of charts and tables."""
     from border_gate.documents.content import ReportContent, ReportSection, ReportTable
 
+    # Imported here: the web package imports the reports for its dashboard.
+    from border_gate.web.charts import Series, area_line, grouped_bars, horizontal_bars
+
     labels = [_label(b.start, report.granularity) for b in report.buckets]
     t = report.totals
     summary = ReportTable(
@@ -241,7 +243,7 @@ def report_content(platform: Platform, report: ThroughputReport, document_id: st
     stage_chart = horizontal_bars(
         [
             (
-                f"{s.label_vi} / {s.label_en}",
+                s.label_vi,  # the chart's label column is narrow; the table is bilingual
                 (s.median_seconds or 0) / 60,
                 f"{_minutes(s.median_seconds)} min · n={s.decisions}",
                 s.stage == report.bottleneck,
@@ -260,20 +262,21 @@ def report_content(platform: Platform, report: ThroughputReport, document_id: st
         chart_id="pdf-queue",
     )
     stage_table = ReportTable(
+        caption="Phút; chờ và xử lý là trung vị / minutes; waiting and working are medians",
         columns=[
             "Giai đoạn / stage",
-            "Quyết định / decisions",
-            "Trung vị / median (min)",
-            "P90 (min)",
-            "P95 (min)",
-            "Chờ / waiting (min)",
-            "Xử lý / working (min)",
+            "Số QĐ / n",
+            "Trung vị / median",
+            "P90",
+            "P95",
+            "Chờ / wait",
+            "Xử lý / work",
             "Đúng hạn / on time",
         ],
         rows=[
             [
                 f"{s.label_vi} / {s.label_en}",
-                f"{s.decisions} (+{s.automatic_decisions} tự động / auto)",
+                f"{s.decisions} (+{s.automatic_decisions} auto)",
                 _minutes(s.median_seconds),
                 _minutes(s.p90_seconds),
                 _minutes(s.p95_seconds),
@@ -287,7 +290,8 @@ def report_content(platform: Platform, report: ThroughputReport, document_id: st
     )
     e2e = report.end_to_end
     e2e_table = ReportTable(
-        columns=["Khoảng / span", "Số xe / trucks", "Trung vị / median (min)", "P90", "P95"],
+        caption="Phút / minutes",
+        columns=["Khoảng / span", "Số xe / trucks", "Trung vị / median", "P90", "P95"],
         rows=[
             [
                 name,

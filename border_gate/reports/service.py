@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy import case, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -536,8 +537,63 @@ def _safe_median(values: list[float]) -> float | None:
 
 __all__ = [
     "REPORT_SECTIONS",
+    "bottleneck_now",
+    "in_yard_now",
     "open_data_daily",
     "report_scope",
     "throughput_report",
     "times_of",
+    "waiting_now",
 ]
+
+
+# --- Now: what is waiting at a gate (the dashboard's live tiles) -----------------------------
+
+
+class StageWaiting(msgspec.Struct, frozen=True):
+    stage: str
+    count: int  # visits open now: waiting for, or with, the agency
+    oldest_seconds: float | None
+    total_seconds: float  # summed age of the open visits
+
+
+async def waiting_now(platform: Platform, gate: Gate, now: datetime) -> list[StageWaiting]:
+    """Per stage, the trucks an agency has open right now (from the open-visits index)."""
+    async with platform.unit_of_work() as uow:
+        rows = (
+            await uow.session.execute(
+                select(VISITS.c.stage, VISITS.c.opened_at).where(
+                    VISITS.c.gate == gate.code, VISITS.c.closed_at.is_(None)
+                )
+            )
+        ).all()
+    ages: dict[str, list[float]] = {}
+    for stage, opened_at in rows:
+        ages.setdefault(stage, []).append(max((now - opened_at).total_seconds(), 0.0))
+    return [
+        StageWaiting(
+            stage=s.value,
+            count=len(ages.get(s.value, [])),
+            oldest_seconds=max(ages[s.value]) if ages.get(s.value) else None,
+            total_seconds=sum(ages.get(s.value, [])),
+        )
+        for s in REPORT_STAGES
+    ]
+
+
+def bottleneck_now(waiting: Sequence[StageWaiting]) -> str | None:
+    """The stage whose waiting trucks have waited longest in total, if any truck waits."""
+    busiest = max(waiting, key=lambda w: (w.total_seconds, w.count), default=None)
+    return busiest.stage if busiest is not None and busiest.count else None
+
+
+async def in_yard_now(platform: Platform, gate: Gate) -> int:
+    async with platform.unit_of_work() as uow:
+        count = await uow.session.scalar(
+            select(func.count()).where(
+                JOURNEYS.c.gate == gate.code,
+                JOURNEYS.c.arrived_at.is_not(None),
+                JOURNEYS.c.left_at.is_(None),
+            )
+        )
+    return int(count or 0)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import Parameter
 
 from border_gate.platform import Platform
+from border_gate.reports.controller import csv_response, pdf_response
+from border_gate.reports.schemas import ThroughputReport
+from border_gate.reports.service import throughput_report
 from border_gate.screening import service as screening
 from border_gate.web import i18n
 from border_gate.web.charts import Series, area_line, grouped_bars, horizontal_bars
@@ -17,6 +20,7 @@ from border_gate.web.dashboard_data import (
     PERIODS,
     DashboardFigures,
     dashboard_figures,
+    report_query,
 )
 from border_gate.web.render import BOARD_ROLES, redirect, render, set_flash, viewer
 from workflows.roles import Role
@@ -24,9 +28,13 @@ from workflows.roles import Role
 ADMIN = frozenset({Role.ADMIN})
 
 
-def report_links(gate: str) -> list[tuple[str, str]]:
-    """Downloads the reports service serves once integrated (text key, URL)."""
-    return [("dash.report_csv", f"/api/v1/reports/throughput.csv?{urlencode({'gate': gate})}")]
+def report_links(gate: str, period: str) -> list[tuple[str, str]]:
+    """The period's throughput report to download with the page's session (text key, URL)."""
+    query = urlencode({"gate": gate, "period": period})
+    return [
+        ("dash.report_csv", f"/dashboard/throughput.csv?{query}"),
+        ("dash.report_pdf", f"/dashboard/throughput.pdf?{query}"),
+    ]
 
 
 def _labels(figures: DashboardFigures) -> list[str]:
@@ -107,10 +115,40 @@ class DashboardPages(Controller):
             charts=charts(figures, lang),
             periods=list(PERIODS),
             period=figures.period,
-            reports=report_links(chosen.code),
+            reports=report_links(chosen.code, figures.period),
             failures=failures,
             labels=_labels(figures),
         )
+
+    async def _report(
+        self, request: Request[Any, Any, Any], platform: Platform, gate: str | None, period: str
+    ) -> ThroughputReport:
+        user = viewer(request)
+        assert user is not None
+        code = (gate or platform.gates.codes[0]).upper()
+        chosen = platform.gates.get(code) if code in platform.gates else next(iter(platform.gates))
+        query = report_query(chosen, period, platform.now())
+        return await throughput_report(platform, user, query)
+
+    @get("/dashboard/throughput.csv", name="page-report-csv")
+    async def report_csv(
+        self,
+        request: Request[Any, Any, Any],
+        platform: Platform,
+        gate: Annotated[str | None, Parameter(max_length=32)] = None,
+        period: Annotated[str, Parameter(pattern=r"^(24h|7d|30d)$")] = DEFAULT_PERIOD,
+    ) -> Response[str]:
+        return csv_response(await self._report(request, platform, gate, period))
+
+    @get("/dashboard/throughput.pdf", name="page-report-pdf")
+    async def report_pdf(
+        self,
+        request: Request[Any, Any, Any],
+        platform: Platform,
+        gate: Annotated[str | None, Parameter(max_length=32)] = None,
+        period: Annotated[str, Parameter(pattern=r"^(24h|7d|30d)$")] = DEFAULT_PERIOD,
+    ) -> Response[bytes]:
+        return await pdf_response(platform, await self._report(request, platform, gate, period))
 
     @post(
         "/admin/check-failures/{failure_id:str}/retry",

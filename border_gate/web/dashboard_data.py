@@ -1,24 +1,27 @@
-"""The dashboard's figures per gate, read from the existing tables.
+"""The dashboard's figures per gate, from the reports service (border_gate/reports/).
 
-This is the one seam between the dashboard and where its numbers come from. A reports
-service (border_gate/reports/) is being built separately; when it lands, the integrator
-reimplements `dashboard_figures` on top of it and nothing else on the pages changes.
+This is the one seam between the dashboard and where its numbers come from: the period's
+buckets and stage times are the throughput report's, the live tiles (trucks in the yard,
+what each agency has open, the bottleneck now) come from the same rollup tables.
 Read-only: it never writes, and it is shown to management and admins only.
 """
 
 from __future__ import annotations
 
-import statistics
-from datetime import datetime, timedelta
-from itertools import pairwise
+from datetime import UTC, datetime, timedelta
 
 import msgspec
-from sqlalchemy import and_, or_, select
 
-from border_gate.db.models import DeclarationRow, StageStateRow
 from border_gate.gates import Gate
 from border_gate.platform import Platform
-from workflows.model import Stage, StageState
+from border_gate.reports.query import ReportQuery
+from border_gate.reports.service import (
+    bottleneck_now,
+    in_yard_now,
+    throughput_report,
+    waiting_now,
+)
+from workflows.model import Stage
 
 #: period -> (how far back, bucket size)
 PERIODS: dict[str, tuple[timedelta, timedelta]] = {
@@ -27,7 +30,6 @@ PERIODS: dict[str, tuple[timedelta, timedelta]] = {
     "30d": (timedelta(days=30), timedelta(days=1)),
 }
 DEFAULT_PERIOD = "24h"
-WAITING_STATES = (StageState.IN_REVIEW.value, StageState.ON_HOLD.value)
 
 
 class Bucket(msgspec.Struct, frozen=True):
@@ -79,120 +81,59 @@ def bucket_edges(period: str, now: datetime, gate: Gate) -> list[datetime]:
     return edges
 
 
-def _count(times: list[datetime], start: datetime, end: datetime) -> int:
-    return sum(1 for t in times if start <= t < end)
+def report_query(gate: Gate, period: str, now: datetime) -> ReportQuery:
+    """The throughput-report query behind a dashboard period."""
+    period = period if period in PERIODS else DEFAULT_PERIOD
+    edges = bucket_edges(period, now, gate)
+    granularity = "hour" if PERIODS[period][1] == timedelta(hours=1) else "day"
+    return ReportQuery(gate, None, edges[0].astimezone(UTC), edges[-1].astimezone(UTC), granularity)
 
 
 async def dashboard_figures(
     platform: Platform, gate: Gate, period: str, now: datetime
 ) -> DashboardFigures:
     period = period if period in PERIODS else DEFAULT_PERIOD
-    edges = bucket_edges(period, now, gate)
-    since, until = edges[0], edges[-1]
-    async with platform.unit_of_work() as uow:
-        session = uow.session
-        moves = (
-            await session.execute(
-                select(
-                    DeclarationRow.submitted_at,
-                    DeclarationRow.arrived_at,
-                    DeclarationRow.cleared_at,
-                    DeclarationRow.departed_at,
-                    DeclarationRow.yard_position,
-                ).where(
-                    DeclarationRow.gate == gate.code,
-                    or_(
-                        DeclarationRow.submitted_at >= since,
-                        DeclarationRow.arrived_at >= since,
-                        DeclarationRow.cleared_at >= since,
-                        DeclarationRow.departed_at >= since,
-                        and_(
-                            DeclarationRow.arrived_at.is_not(None),
-                            DeclarationRow.departed_at.is_(None),
-                        ),
-                    ),
-                )
-            )
-        ).all()
-        decided = (
-            await session.execute(
-                select(
-                    StageStateRow.stage, StageStateRow.opened_at, StageStateRow.decided_at
-                ).where(
-                    StageStateRow.gate == gate.code,
-                    StageStateRow.stage != Stage.YARD.value,
-                    StageStateRow.decided_at >= since,
-                    StageStateRow.opened_at.is_not(None),
-                    StageStateRow.decided_by.is_not(None),
-                    StageStateRow.decided_by.not_like("system:%"),
-                )
-            )
-        ).all()
-        waiting = (
-            await session.execute(
-                select(StageStateRow.stage, StageStateRow.opened_at).where(
-                    StageStateRow.gate == gate.code,
-                    StageStateRow.stage != Stage.YARD.value,
-                    StageStateRow.state.in_(WAITING_STATES),
-                )
-            )
-        ).all()
-
-    declared = [m.submitted_at for m in moves if m.submitted_at]
-    arrived = [m.arrived_at for m in moves if m.arrived_at]
-    cleared = [m.cleared_at for m in moves if m.cleared_at]
-    departed = [m.departed_at for m in moves if m.departed_at]
-    stays = [(m.arrived_at, m.departed_at) for m in moves if m.arrived_at]
+    query = report_query(gate, period, now)
+    report = await throughput_report(platform, None, query)
+    waiting = {w.stage: w for w in await waiting_now(platform, gate, now)}
     buckets = [
         Bucket(
-            start=start,
-            end=end,
-            declared=_count(declared, start, end),
-            arrived=_count(arrived, start, end),
-            cleared=_count(cleared, start, end),
-            departed=_count(departed, start, end),
-            in_yard=sum(1 for a, d in stays if a < end and (d is None or d >= end)),
+            start=b.start,
+            end=b.end,
+            declared=b.declared,
+            arrived=b.arrived,
+            cleared=b.cleared,
+            departed=b.departed,
+            in_yard=b.in_yard,
         )
-        for start, end in pairwise(edges)
+        for b in report.buckets
     ]
-    in_yard_now = sum(
-        1 for m in moves if m.arrived_at and m.departed_at is None and m.yard_position
-    )
-
-    stages: list[StageFigure] = []
-    for stage in Stage:
-        if stage is Stage.YARD:
-            continue
-        durations = [
-            (row.decided_at - row.opened_at).total_seconds() / 60
-            for row in decided
-            if row.stage == stage.value and row.decided_at >= row.opened_at
-        ]
-        ages = [
-            (now - row.opened_at).total_seconds() / 60
-            for row in waiting
-            if row.stage == stage.value and row.opened_at
-        ]
+    stages = []
+    for figure in report.stages:
+        now_open = waiting[figure.stage]
         stages.append(
             StageFigure(
-                stage=stage,
-                decisions=len(durations),
-                median_minutes=statistics.median(durations) if durations else None,
-                waiting_now=sum(1 for row in waiting if row.stage == stage.value),
-                oldest_minutes=max(ages) if ages else None,
-                waiting_minutes_total=sum(ages),
+                stage=Stage(figure.stage),
+                decisions=figure.decisions,
+                median_minutes=None
+                if figure.median_seconds is None
+                else figure.median_seconds / 60,
+                waiting_now=now_open.count,
+                oldest_minutes=None
+                if now_open.oldest_seconds is None
+                else now_open.oldest_seconds / 60,
+                waiting_minutes_total=now_open.total_seconds / 60,
             )
         )
-    busiest = max(stages, key=lambda s: (s.waiting_minutes_total, s.waiting_now), default=None)
-    bottleneck = busiest.stage if busiest and busiest.waiting_now else None
+    busiest = bottleneck_now(list(waiting.values()))
     return DashboardFigures(
         gate=gate.code,
         period=period,
-        since=since,
-        until=until,
+        since=query.start.astimezone(gate.zone),
+        until=query.end.astimezone(gate.zone),
         buckets=buckets,
         stages=stages,
-        in_yard_now=in_yard_now,
+        in_yard_now=await in_yard_now(platform, gate),
         capacity=gate.yard_capacity,
-        bottleneck=bottleneck,
+        bottleneck=Stage(busiest) if busiest else None,
     )

@@ -445,6 +445,7 @@ TEXTS: dict[str, Pair] = {
     "dash.minutes": ("phút", "min"),
     "dash.reports": ("Tải báo cáo", "Download reports"),
     "dash.report_csv": ("Báo cáo lưu lượng (CSV)", "Throughput report (CSV)"),
+    "dash.report_pdf": ("Báo cáo lưu lượng có ký số (PDF)", "Signed throughput report (PDF)"),
     "dash.table": ("Xem số liệu dạng bảng", "Show the figures as a table"),
     "dash.period_col": ("Thời gian", "Period"),
     "dash.failures": ("Kiểm tra tự động cần xử lý", "Checks needing attention"),

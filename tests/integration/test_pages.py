@@ -620,7 +620,13 @@ async def test_dashboard_figures_and_the_admins_retry(world: World, people: Any)
     assert dashboard.text.count('<svg class="chart"') == 3
     assert 'id="tile-in-yard">1<' in dashboard.text
     assert re.search(r'id="tile-bottleneck">\s*Biên phòng', dashboard.text)
-    assert "/api/v1/reports/throughput.csv?gate=HUU_NGHI" in dashboard.text
+    assert "/dashboard/throughput.csv?gate=HUU_NGHI&amp;period=7d" in dashboard.text
+    csv_download = await board.get("/dashboard/throughput.csv?gate=HUU_NGHI&period=7d")
+    assert csv_download.status_code == 200
+    assert csv_download.headers["content-type"].startswith("text/csv")
+    assert "stages,customs,1," in csv_download.text  # the officer's approval above
+    pdf_download = await board.get("/dashboard/throughput.pdf?gate=HUU_NGHI&period=7d")
+    assert pdf_download.status_code == 200 and pdf_download.content.startswith(b"%PDF")
     assert "Kiểm tra tự động cần xử lý" not in dashboard.text  # admins only
     admin = await people()
     await admin.login("admin")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from border_gate.audit import verify_all
@@ -35,7 +36,7 @@ def test_traffic_is_reproducible_and_plausible() -> None:
 
 
 async def test_a_simulated_morning_moves_trucks_through_every_stage(
-    tmp_path: Path, sqlite_database: str
+    tmp_path: Path, sqlite_database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = make_settings(tmp_path, sqlite_database, WORKER_THREADS="4")
     config = SimulationConfig(
@@ -65,5 +66,11 @@ async def test_a_simulated_morning_moves_trucks_through_every_stage(
         assert last.replace(tzinfo=UTC) <= now + timedelta(minutes=1)
         report = await verify_all(platform, progress=False)
         assert report.ok, report.summary()
+        # It ends with the throughput report, whose counts match the declarations' own.
+        printed = capsys.readouterr().out
+        assert "throughput report HUU_NGHI" in printed and "bottleneck" in printed
+        declared = sum(n for status, n in statuses.items() if status != "draft")
+        assert f"declared {declared}, " in printed, printed
+        assert f"departed {statuses.get('departed', 0)}, " in printed, printed
     finally:
         await platform.close()
