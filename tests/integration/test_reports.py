@@ -21,7 +21,8 @@ from border_gate.identity.service import CurrentUser, authenticate
 from border_gate.platform import Platform
 from border_gate.reports.rollups import rebuild_rollups
 from border_gate.reports.tables import HourlyCountRow, JourneyRow, StageVisitRow
-from tests.support import GATE, PASSWORD, World, declaration_body
+from border_gate.workers.runner import start_in_process
+from tests.support import GATE, PASSWORD, World, declaration_body, screened, wait_until
 from workflows.machine import Decision, Screen, ScreenedStage
 from workflows.model import Channel, DeclarationFacts, Stage, facts_from_builtins
 from workflows.roles import system_actor
@@ -238,16 +239,20 @@ async def test_report_numbers_are_exact(driven: World) -> None:
     assert response.json()["totals"]["declared"] == 0
 
 
+async def rollup_snapshot(platform: Platform) -> dict[str, list[Any]]:
+    async with platform.unit_of_work() as uow:
+        result = {}
+        for table in (StageVisitRow, JourneyRow, HourlyCountRow):
+            rows = (await uow.session.execute(select(table.__table__))).all()
+            result[table.__tablename__] = sorted(tuple(r) for r in rows)
+        return result
+
+
 async def test_rebuilt_rollups_equal_the_live_ones(driven: World) -> None:
     platform = driven.platform
 
     async def snapshot() -> dict[str, list[Any]]:
-        async with platform.unit_of_work() as uow:
-            result = {}
-            for table in (StageVisitRow, JourneyRow, HourlyCountRow):
-                rows = (await uow.session.execute(select(table.__table__))).all()
-                result[table.__tablename__] = sorted(tuple(r) for r in rows)
-            return result
+        return await rollup_snapshot(platform)
 
     live = await snapshot()
     assert len(live["report_stage_visits"]) == 6  # A: 3; B: customs twice, plant once
@@ -258,6 +263,29 @@ async def test_rebuilt_rollups_equal_the_live_ones(driven: World) -> None:
     )
     assert done == 3 and seen == [(2, 3), (3, 3)]
     assert await snapshot() == live
+
+
+async def test_rollups_written_by_in_process_workers_equal_a_rebuild(world: World) -> None:
+    """The embedded workers' transitions run each hook once: counted once, like a rebuild."""
+    platform = world.platform
+    firm = await _user(platform, "firm_a")
+    stop = await start_in_process(platform)
+    try:
+        ids = []
+        for plate in ("12C-345.67", "29H-1234"):
+            filed, _ = await declarations.file_declaration(platform, firm, _facts(plate))
+            await declarations.submit_declaration(platform, firm, filed.id, expected_version=None)
+            ids.append(filed.id)
+        for declaration_id in ids:
+            await wait_until(world, declaration_id, screened, what="screened by the workers")
+        worker_platform = platform.background["context"]._platform
+        hooks = worker_platform.transition_hooks
+        assert len(hooks) == len(set(hooks)), "a hook would run twice in the workers"
+    finally:
+        await stop()
+    live = await rollup_snapshot(platform)
+    await rebuild_rollups(platform.unit_of_work, batch=10, progress=lambda d, n: None)
+    assert await rollup_snapshot(platform) == live
 
 
 async def test_rebuild_command(
