@@ -9,6 +9,8 @@ from sqlalchemy.engine import Connection
 
 from border_gate.db.engine import create_engine
 from border_gate.db.models import Base
+from border_gate.fees import models as _fee_models  # noqa: F401  (registers the tables)
+from border_gate.notifications import models as _notification_models  # noqa: F401
 
 config = context.config
 target_metadata = Base.metadata
