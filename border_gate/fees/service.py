@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
@@ -28,7 +29,6 @@ from border_gate.errors import (
     InvalidInput,
     NotFound,
     Unauthorized,
-    Unavailable,
     declaration_not_found,
 )
 from border_gate.fees.models import FeeCharge, FeePayment
@@ -44,6 +44,8 @@ from border_gate.platform import Platform
 from workflows.machine import Event
 from workflows.model import Declaration
 from workflows.roles import Role, can_see
+
+log = logging.getLogger("border_gate.fees")
 
 PAYMENT_SIGNATURE_HEADER = "X-Payment-Signature"
 MAX_REPORT_DAYS = 366
@@ -247,9 +249,13 @@ def authenticate_callback(platform: Platform, body: bytes, header: str | None) -
     """401 unless `header` is a fresh HMAC-SHA256 of `body` with the shared secret."""
     secret = platform.settings.payment_callback_secret
     if secret is None:
-        raise Unavailable(
+        # Nothing can authenticate, so nobody is let in; 401 (not 5xx): no bad request
+        # may look like a server fault, and the detail tells the operator what to set.
+        log.warning("payment callback refused: PAYMENT_CALLBACK_SECRET is not configured")
+        raise Unauthorized(
             "Chưa cấu hình PAYMENT_CALLBACK_SECRET: không nhận thông báo thanh toán",
             "PAYMENT_CALLBACK_SECRET is not configured: payment callbacks are not accepted",
+            field=PAYMENT_SIGNATURE_HEADER,
         )
     try:
         verify_signature(

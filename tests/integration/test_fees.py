@@ -230,3 +230,17 @@ async def test_fee_report_refuses_clearly(
         assert response.status_code == status, response.text
     if field:
         assert body["field"] == field
+
+
+async def test_without_a_configured_secret_no_callback_is_accepted(world: World) -> None:
+    import msgspec
+
+    declaration_id = await truck_in_yard(world)
+    (charge,) = await fees_of(world, declaration_id)
+    world.platform.settings = msgspec.structs.replace(
+        world.platform.settings, payment_callback_secret=None
+    )
+    body = problem(await post_callback(world, callback_body(charge)), 401)
+    assert "PAYMENT_CALLBACK_SECRET" in body["detail"]
+    (after,) = await fees_of(world, declaration_id)
+    assert after["status"] == "due"
