@@ -125,6 +125,9 @@ def register_actors(
         broker=broker,
         actor_name=DELIVER_ACTOR,
         queue_name=NOTIFICATION_QUEUE,
+        # Ahead of document rendering when both wait for this process's worker threads
+        # (lower runs first): a webhook is a few milliseconds, a document a second of CPU.
+        priority=-10,
         time_limit=(settings.webhook_timeout_seconds + 30) * 1000,
         # One more than the bound: the last attempt marks the delivery failed and returns.
         max_retries=settings.webhook_max_attempts,
