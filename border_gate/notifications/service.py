@@ -15,11 +15,14 @@ import base64
 import binascii
 import logging
 import secrets
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Annotated, Any
 
+import certifi
 import httpx
 import msgspec
 from msgspec import Meta
@@ -413,6 +416,12 @@ async def delivery_log(
 # --- Delivering (in a worker) ----------------------------------------------------------------
 
 
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context per process: building one per delivery costs more than the request."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 async def _record_attempt(
     platform: Platform,
     delivery_id: str,
@@ -501,7 +510,9 @@ async def deliver(platform: Platform, delivery_id: str) -> str:
         try:
             async with (
                 httpx.AsyncClient(
-                    timeout=settings.webhook_timeout_seconds, follow_redirects=False
+                    timeout=settings.webhook_timeout_seconds,
+                    follow_redirects=False,
+                    verify=_tls_context(),
                 ) as client,
                 client.stream("POST", endpoint.url, content=body, headers=headers) as response,
             ):

@@ -15,7 +15,12 @@ import dramatiq
 from border_gate.documents.policy import DOCUMENT_QUEUE, RENDER_ACTOR
 from border_gate.documents.service import issue_document
 from border_gate.messaging.policy import screening_actor, screening_queue
-from border_gate.notifications.service import DELIVER_ACTOR, NOTIFICATION_QUEUE, deliver
+from border_gate.notifications.service import (
+    DELIVER_ACTOR,
+    NOTIFICATION_QUEUE,
+    WebhookDeliveryFailed,
+    deliver,
+)
 from border_gate.platform import message_time
 from border_gate.screening.service import AGENCIES, record_check_failure, run_screening
 from border_gate.workers.context import WorkerContext
@@ -118,7 +123,11 @@ def register_actors(
         the attempt count lives in the delivery row, which marks it failed at the bound.
         """
         with message_time(requested_at, requested_real):
-            await deliver(context.platform, delivery_id)
+            try:
+                await deliver(context.platform, delivery_id)
+            except WebhookDeliveryFailed as failed:
+                # Expected (the receiver's fault): retried with backoff, logged without a trace.
+                raise dramatiq.Retry(str(failed)) from None
 
     actors[DELIVER_ACTOR] = dramatiq.actor(
         deliver_webhook,
