@@ -283,7 +283,7 @@ def _endpoint_not_found(endpoint_id: str) -> NotFound:
 
 
 async def _visible_endpoint(
-    uow: UnitOfWork, user: CurrentUser, endpoint_id: str
+    uow: UnitOfWork, user: CurrentUser, endpoint_id: str, *, include_deleted: bool = False
 ) -> WebhookEndpoint:
     if user.role not in (Role.FIRM_USER, Role.ADMIN):
         raise Forbidden(
@@ -295,7 +295,7 @@ async def _visible_endpoint(
     # Another firm's endpoint is "not found", not "forbidden": its existence is not ours to tell.
     if (
         row is None
-        or row.deleted_at is not None
+        or (row.deleted_at is not None and not include_deleted)
         or (user.role is Role.FIRM_USER and row.organisation != user.organisation_code)
     ):
         raise _endpoint_not_found(endpoint_id)
@@ -361,7 +361,8 @@ async def delivery_log(
     before = _decode_cursor(cursor) if cursor else None
     zone = platform.settings.zone
     async with platform.unit_of_work() as uow:
-        endpoint = await _visible_endpoint(uow, user, endpoint_id)
+        # A deleted endpoint's log stays readable: what happened to its last deliveries.
+        endpoint = await _visible_endpoint(uow, user, endpoint_id, include_deleted=True)
         statement = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
         if before is not None:
             statement = statement.where(WebhookDelivery.id < before)

@@ -11,11 +11,17 @@ import msgspec
 import pytest
 
 from border_gate.identity.service import CurrentUser, authenticate
-from border_gate.notifications.service import WebhookIn, create_endpoint
+from border_gate.notifications.service import WebhookIn, create_endpoint, deliver
 from border_gate.notifications.signature import verify_signature
 from border_gate.settings import Settings
 from tests.conftest import SCREENING_TEST_ENV, make_settings
-from tests.integration.fees_support import FEE_ENV, callback_body, fees_of, post_callback
+from tests.integration.fees_support import (
+    FEE_ENV,
+    callback_body,
+    fees_of,
+    post_callback,
+    truck_in_yard,
+)
 from tests.integration.test_documents import clear_green_truck, verify_json, wait_documents
 from tests.integration.webhook_receiver import Receiver, closed_port_url, receiver
 from tests.support import MACHINERY, PASSWORD, World, screened, wait_until
@@ -112,6 +118,39 @@ async def test_webhooks_crud_and_who_sees_what(world: World) -> None:
     assert (await world.client.delete(path, headers=world.as_("firm_a"))).status_code == 204
     assert (await world.client.get("/api/v1/webhooks", headers=world.as_("firm_a"))).json() == []
     assert (await world.client.delete(path, headers=world.as_("firm_a"))).status_code == 404
+    # its log stays readable by its firm (and still not by another)
+    assert await deliveries(world, created["id"]) == []
+    assert (
+        await world.client.get(path + "/deliveries", headers=world.as_("firm_b"))
+    ).status_code == 404
+
+
+async def test_delivery_is_idempotent_and_a_deleted_endpoint_gets_nothing(world: World) -> None:
+    """`deliver` called directly (no workers): a settled delivery is never sent twice."""
+    with receiver() as hook:
+        live = await register(world, hook.url, ["fee.charged"])
+        gone = await register(world, hook.url + "/gone", ["fee.charged"])
+        declaration_id = await truck_in_yard(world)
+        (to_live,) = await deliveries(world, live["id"])
+        (to_gone,) = await deliveries(world, gone["id"])
+        assert to_live["status"] == "pending" and to_live["declaration_id"] == declaration_id
+        assert to_live["attempts"] == []  # queued in the gate-in's transaction, not sent there
+        assert hook.snapshot() == []
+
+        assert await deliver(world.platform, to_live["id"]) == "delivered"
+        assert await deliver(world.platform, to_live["id"]) == "delivered"  # a duplicate message
+        assert len(hook.snapshot()) == 1
+        payload = check_signed(hook.snapshot()[0], live["secret"])
+        assert payload["data"]["amount_vnd"] == 500_000
+
+        response = await world.client.delete(
+            f"/api/v1/webhooks/{gone['id']}", headers=world.as_("firm_a")
+        )
+        assert response.status_code == 204
+        assert await deliver(world.platform, to_gone["id"]) == "failed"
+        assert len(hook.snapshot()) == 1  # nothing was sent to the deleted endpoint
+        (logged,) = await deliveries(world, gone["id"])
+        assert logged["status"] == "failed" and "deleted" in logged["attempts"][0]["error"]
 
 
 @pytest.mark.parametrize(
