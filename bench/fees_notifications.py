@@ -205,7 +205,7 @@ async def run(trucks: int, database_url: str, data_dir: Path) -> None:
     stop = None
     try:
         async with running_lifespan(app):
-            transport = httpx.ASGITransport(app=app)
+            transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://bench", timeout=120
             ) as client:

@@ -19,9 +19,10 @@ from tests.integration.fees_support import (
     callback_body,
     fees_of,
     post_callback,
+    screen_green,
     truck_in_yard,
 )
-from tests.support import World
+from tests.support import MACHINERY, World
 
 
 @pytest.fixture
@@ -244,3 +245,17 @@ async def test_without_a_configured_secret_no_callback_is_accepted(world: World)
     assert "PAYMENT_CALLBACK_SECRET" in body["detail"]
     (after,) = await fees_of(world, declaration_id)
     assert after["status"] == "due"
+
+
+async def test_racing_gate_ins_of_one_truck_charge_once(world: World) -> None:
+    """The camera and the operator record the same arrival at once: one gate-in, one charge."""
+    created = await world.file(
+        cargo=MACHINERY, vehicle={"plate": "29H-555.55", "trailer_plate": None, "country": "VN"}
+    )
+    await world.submit(created["id"])
+    await screen_green(world, created["id"])
+    responses = await asyncio.gather(*(world.gate_event("gate_in", "29H-555.55") for _ in range(5)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(201) == 1, [r.text for r in responses]
+    assert all(s in (201, 404, 409) for s in statuses), statuses
+    assert len(await fees_of(world, created["id"])) == 1
