@@ -14,6 +14,7 @@ import logging
 import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import Meta
@@ -131,7 +132,7 @@ class FeeChargeOut(msgspec.Struct, frozen=True):
     payment_reference: str | None
 
 
-def _zone_of(platform: Platform, gate: str):  # type: ignore[no-untyped-def]
+def _zone_of(platform: Platform, gate: str) -> ZoneInfo:
     return platform.gates.get(gate).zone if gate in platform.gates else platform.settings.zone
 
 
