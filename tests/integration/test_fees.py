@@ -259,3 +259,33 @@ async def test_racing_gate_ins_of_one_truck_charge_once(world: World) -> None:
     assert statuses.count(201) == 1, [r.text for r in responses]
     assert all(s in (201, 404, 409) for s in statuses), statuses
     assert len(await fees_of(world, created["id"])) == 1
+
+
+async def test_the_firm_sees_its_fee_on_the_declaration_page(world: World) -> None:
+    import httpx
+
+    from tests.support import PASSWORD
+
+    created = await world.file()
+    browser = httpx.AsyncClient(
+        transport=world.client._transport, base_url="http://testserver", timeout=60
+    )
+    async with browser:
+        login = await browser.get("/login")
+        token = login.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+        response = await browser.post(
+            "/login", data={"_csrf_token": token, "username": "firm_a", "password": PASSWORD}
+        )
+        assert response.status_code == 303, response.text
+        page = await browser.get(f"/declarations/{created['id']}")
+        assert 'id="no-fee"' in page.text and "Thu khi xe vào bãi" in page.text
+
+        declaration_id = await truck_in_yard(world, plate="29H-777.77")
+        (charge,) = await fees_of(world, declaration_id)
+        page = await browser.get(f"/declarations/{declaration_id}")
+        assert 'id="fee-due"' in page.text and "500.000 ₫" in page.text and "Chưa nộp" in page.text
+        assert (
+            await post_callback(world, callback_body(charge, reference="ZALO-42"))
+        ).status_code == 200
+        page = await browser.get(f"/declarations/{declaration_id}")
+        assert 'id="fee-paid"' in page.text and "ZALO-42" in page.text and "Đã nộp" in page.text
