@@ -11,7 +11,12 @@ import msgspec
 import pytest
 
 from border_gate.identity.service import CurrentUser, authenticate
-from border_gate.notifications.service import WebhookIn, create_endpoint, deliver
+from border_gate.notifications.service import (
+    WebhookDeliveryFailed,
+    WebhookIn,
+    create_endpoint,
+    deliver,
+)
 from border_gate.notifications.signature import verify_signature
 from border_gate.settings import Settings
 from tests.conftest import SCREENING_TEST_ENV, make_settings
@@ -129,6 +134,7 @@ async def test_delivery_is_idempotent_and_a_deleted_endpoint_gets_nothing(world:
     """`deliver` called directly (no workers): a settled delivery is never sent twice."""
     with receiver() as hook:
         live = await register(world, hook.url, ["fee.charged"])
+        hook.secret = live["secret"]
         gone = await register(world, hook.url + "/gone", ["fee.charged"])
         declaration_id = await truck_in_yard(world)
         (to_live,) = await deliveries(world, live["id"])
@@ -344,6 +350,7 @@ async def test_a_receiver_that_fails_first_gets_a_retry_with_the_same_key(
     w = worker_world
     with receiver(plan=[500, 503]) as hook:
         endpoint = await register(w, hook.url, ["declaration.screened"])
+        hook.secret = endpoint["secret"]  # the receiver checks every signature itself
         created = await w.file(cargo=MACHINERY)
         await w.submit(created["id"])
         await wait_until(w, created["id"], screened)
@@ -358,6 +365,7 @@ async def test_a_receiver_that_fails_first_gets_a_retry_with_the_same_key(
         assert {r.headers["idempotency-key"] for r in got} == {delivery["id"]}
         for request in got:
             check_signed(request, endpoint["secret"])
+        assert hook.rejected == 0
 
 
 async def test_a_dead_receiver_fails_in_the_log_and_slows_nothing(worker_world: World) -> None:
@@ -381,3 +389,18 @@ async def test_a_dead_receiver_fails_in_the_log_and_slows_nothing(worker_world: 
         assert len(delivery["attempts"]) == 3  # WEBHOOK_MAX_ATTEMPTS, then it stops
         assert all(a["status_code"] is None and a["error"] for a in delivery["attempts"])
         assert "Connect" in delivery["attempts"][0]["error"]
+
+
+async def test_a_receiver_with_another_secret_refuses_and_the_log_says_401(world: World) -> None:
+    with receiver() as hook:
+        endpoint = await register(world, hook.url, ["fee.charged"])
+        hook.secret = "whsec_not-the-one-we-were-given"
+        await truck_in_yard(world)
+        (delivery,) = await deliveries(world, endpoint["id"])
+        with pytest.raises(WebhookDeliveryFailed):
+            await deliver(world.platform, delivery["id"])
+        assert hook.rejected == 1
+        (logged,) = await deliveries(world, endpoint["id"])
+        assert logged["status"] == "pending"  # to be retried with backoff
+        assert logged["attempts"][0]["status_code"] == 401
+        assert logged["attempts"][0]["error"] == "HTTP 401"

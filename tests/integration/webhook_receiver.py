@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from border_gate.notifications.signature import SignatureError, verify_signature
+
 
 @dataclass
 class Received:
@@ -21,16 +23,34 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers each POST with the next status of `plan` (then 200 for ever)."""
+    """Answers each POST with the next status of `plan` (then 200 for ever).
+
+    With `secret` set it checks X-BorderGate-Signature first, as a real receiver would, and
+    answers 401 to a request whose signature does not verify (`rejected` counts them).
+    """
 
     url: str
     plan: list[int] = field(default_factory=list)
+    secret: str | None = None
+    rejected: int = 0
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, received: Received) -> int:
         with self.lock:
             self.requests.append(received)
+            if self.secret is not None:
+                try:
+                    verify_signature(
+                        self.secret,
+                        received.headers.get("x-bordergate-signature"),
+                        received.body,
+                        now=int(time.time()),
+                        tolerance_seconds=300,
+                    )
+                except SignatureError:
+                    self.rejected += 1
+                    return 401
             return self.plan.pop(0) if self.plan else 200
 
     def snapshot(self) -> list[Received]:
