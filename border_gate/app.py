@@ -18,10 +18,12 @@ from border_gate.api.http import provide_platform
 from border_gate.api.problems import EXCEPTION_HANDLERS
 from border_gate.declarations.controller import DeclarationController
 from border_gate.documents.controller import DocumentController
+from border_gate.fees.controller import FeeController
 from border_gate.gates.controller import GateController
 from border_gate.health import HealthController
 from border_gate.identity.auth import RecentUsers, build_jwt_auth
 from border_gate.identity.controller import IdentityController
+from border_gate.notifications.controller import WebhookController
 from border_gate.platform import Platform, build_platform
 from border_gate.reports.controller import OpenDataController, ReportController
 from border_gate.screening.controller import CheckFailureController, WatchlistController
@@ -45,6 +47,8 @@ def route_handlers() -> list[Any]:
         DocumentController,
         ReportController,
         OpenDataController,
+        FeeController,
+        WebhookController,
     ]
 
 

@@ -105,8 +105,16 @@ def build_platform(settings: Settings, *, pool_size: int = 10) -> Platform:
         settings=settings, gates=gates, engine=engine, sessions=session_factory(engine)
     )
     from border_gate.documents.service import documents_hook
+    from border_gate.fees.service import fees_hook
+    from border_gate.fees.tariff import load_tariff
+    from border_gate.notifications.service import notifications_hook
     from border_gate.reports.rollups import rollup_hook
 
+    # A bad tariff fails here, at start-up, naming the rule and the fault.
+    tariff = load_tariff(settings.fee_tariff_file, gates.codes)
+    platform.cache["tariff"] = tariff
     platform.transition_hooks.append(documents_hook)
     platform.transition_hooks.append(rollup_hook)
+    platform.transition_hooks.append(fees_hook(platform, tariff))
+    platform.transition_hooks.append(notifications_hook(platform))
     return platform

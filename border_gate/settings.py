@@ -51,6 +51,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     check_max_retries: int
     check_time_limit_ms: int
     demo: bool
+    # Gate fees and webhook notifications (docs/fees-and-notifications.md)
+    fee_tariff_file: Path | None = None
+    payment_callback_secret: str | None = None
+    payment_callback_tolerance_seconds: int = 300
+    webhook_allow_private_targets: bool = False
+    webhook_max_attempts: int = 8
+    webhook_min_backoff_ms: int = 1000
+    webhook_max_backoff_ms: int = 600_000
+    webhook_timeout_seconds: int = 10
+    webhook_expected_time_threshold_minutes: int = 15
 
     @property
     def is_sqlite(self) -> bool:
@@ -195,6 +205,24 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if rules_files[name] is not None and not rules_files[name].is_file():  # type: ignore[union-attr]
             problems.append(f"{name}={env[name]!r}: không có tệp này / no such file")
 
+    fee_tariff_file = Path(env["FEE_TARIFF_FILE"]) if env.get("FEE_TARIFF_FILE") else None
+    if fee_tariff_file is not None and not fee_tariff_file.is_file():
+        problems.append(
+            f"FEE_TARIFF_FILE={str(fee_tariff_file)!r}: không có tệp này / no such file"
+        )
+    payment_secret = env.get("PAYMENT_CALLBACK_SECRET") or None
+    if payment_secret is not None and len(payment_secret) < 32:
+        problems.append(
+            "PAYMENT_CALLBACK_SECRET: cần ít nhất 32 ký tự / must be at least 32 characters"
+        )
+    webhook_min_backoff = _int(env, "WEBHOOK_MIN_BACKOFF_MS", 1000, 10, 3_600_000, problems)
+    webhook_max_backoff = _int(env, "WEBHOOK_MAX_BACKOFF_MS", 600_000, 10, 86_400_000, problems)
+    if webhook_max_backoff < webhook_min_backoff:
+        problems.append(
+            "WEBHOOK_MAX_BACKOFF_MS phải ≥ WEBHOOK_MIN_BACKOFF_MS / "
+            "WEBHOOK_MAX_BACKOFF_MS must be at least WEBHOOK_MIN_BACKOFF_MS"
+        )
+
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -220,6 +248,19 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         check_max_retries=_int(env, "CHECK_MAX_RETRIES", 5, 0, 50, problems),
         check_time_limit_ms=_int(env, "CHECK_TIME_LIMIT_MS", 60_000, 1000, 1_500_000, problems),
         demo=_bool(env, "DEMO", False, problems),
+        fee_tariff_file=fee_tariff_file,
+        payment_callback_secret=payment_secret,
+        payment_callback_tolerance_seconds=_int(
+            env, "PAYMENT_CALLBACK_TOLERANCE_SECONDS", 300, 5, 3600, problems
+        ),
+        webhook_allow_private_targets=_bool(env, "WEBHOOK_ALLOW_PRIVATE_TARGETS", False, problems),
+        webhook_max_attempts=_int(env, "WEBHOOK_MAX_ATTEMPTS", 8, 1, 30, problems),
+        webhook_min_backoff_ms=webhook_min_backoff,
+        webhook_max_backoff_ms=webhook_max_backoff,
+        webhook_timeout_seconds=_int(env, "WEBHOOK_TIMEOUT_SECONDS", 10, 1, 60, problems),
+        webhook_expected_time_threshold_minutes=_int(
+            env, "WEBHOOK_EXPECTED_TIME_THRESHOLD_MINUTES", 15, 0, 24 * 60, problems
+        ),
     )
     if problems:
         raise SettingsError(problems)

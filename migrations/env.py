@@ -9,6 +9,8 @@ from sqlalchemy.engine import Connection
 
 from border_gate.db.engine import create_engine
 from border_gate.db.models import Base
+from border_gate.fees import models as _fee_models  # noqa: F401  (registers the tables)
+from border_gate.notifications import models as _notification_models  # noqa: F401
 from border_gate.reports import tables as _report_tables  # noqa: F401 - registers the rollup tables
 
 config = context.config

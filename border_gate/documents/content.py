@@ -26,6 +26,7 @@ class DocumentKind(StrEnum):
     QUARANTINE_CERTIFICATE = "quarantine_certificate"
     CUSTOMS_RELEASE = "customs_release"
     CLEARANCE_CERTIFICATE = "clearance_certificate"
+    FEE_RECEIPT = "fee_receipt"
     REPORT = "report"
 
 
@@ -38,6 +39,10 @@ KIND_TITLES: dict[DocumentKind, tuple[str, str]] = {
         "Giấy xác nhận hoàn thành thủ tục qua cửa khẩu",
         "Border clearance certificate",
     ),
+    DocumentKind.FEE_RECEIPT: (
+        "Biên lai thu phí sử dụng công trình hạ tầng cửa khẩu",
+        "Border-gate infrastructure fee receipt",
+    ),
     DocumentKind.REPORT: ("Báo cáo", "Report"),
 }
 
@@ -47,6 +52,7 @@ KIND_CODES: dict[DocumentKind, str] = {
     DocumentKind.QUARANTINE_CERTIFICATE: "KD",
     DocumentKind.CUSTOMS_RELEASE: "TQ",
     DocumentKind.CLEARANCE_CERTIFICATE: "XNQ",
+    DocumentKind.FEE_RECEIPT: "BLP",
     DocumentKind.REPORT: "BC",
 }
 

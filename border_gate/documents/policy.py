@@ -13,6 +13,8 @@ YARD_TICKET = "yard_ticket"
 QUARANTINE_CERTIFICATE = "quarantine_certificate"
 CUSTOMS_RELEASE = "customs_release"
 CLEARANCE_CERTIFICATE = "clearance_certificate"
+#: Issued when a gate fee is paid (border_gate/fees), never by a transition.
+FEE_RECEIPT = "fee_receipt"
 
 
 def _render(declaration: Declaration, kind: str, stage: Stage | None = None) -> OutboxMessage:

@@ -25,6 +25,7 @@ from border_gate.db.uow import UnitOfWork
 from border_gate.documents.policy import (
     CLEARANCE_CERTIFICATE,
     CUSTOMS_RELEASE,
+    FEE_RECEIPT,
     QUARANTINE_CERTIFICATE,
     RENDER_ACTOR,
     YARD_TICKET,
@@ -33,6 +34,8 @@ from border_gate.documents.policy import (
 from border_gate.errors import InvalidInput, NotFound, declaration_not_found
 from border_gate.identity.service import CurrentUser
 from border_gate.ids import looks_like_id, new_id
+from border_gate.notifications.service import notify
+from border_gate.notifications.topics import DOCUMENT_ISSUED, Notice
 from border_gate.platform import Platform
 from workflows.machine import Event
 from workflows.model import Declaration, Stage, StageState, Status
@@ -63,6 +66,8 @@ async def _mark(
     for row in rows:
         if kinds is not None and (row.kind, row.stage) not in kinds:
             continue
+        if row.kind == FEE_RECEIPT:
+            continue  # a receipt records a payment made: no later decision undoes it
         row.status = status
         row.status_changed_at = at
         row.status_reason = reason
@@ -127,6 +132,29 @@ def _still_due(declaration: Declaration, kind: str, stage: Stage | None) -> bool
     return False
 
 
+def _due(
+    declaration: Declaration,
+    kind: str,
+    stage: Stage | None,
+    receipt_facts: list[tuple[str, str, str]] | None,
+) -> bool:
+    if kind == FEE_RECEIPT:
+        return receipt_facts is not None  # the fee is paid, whatever became of the truck
+    return _still_due(declaration, kind, stage)
+
+
+async def _receipt_facts(
+    platform: Platform, uow: UnitOfWork, declaration_id: str, kind: str
+) -> list[tuple[str, str, str]] | None:
+    """For a fee receipt: the paid charge's lines; None when nothing is paid (or not a receipt)."""
+    if kind != FEE_RECEIPT:
+        return None
+    from border_gate.fees.service import paid_charge, receipt_facts
+
+    charge = await paid_charge(uow.session, declaration_id)
+    return receipt_facts(platform, charge) if charge is not None else None
+
+
 def _person(actor: str | None) -> str:
     return (actor or "system").removeprefix("user:")
 
@@ -138,6 +166,7 @@ def build_content(
     kind: str,
     stage: Stage | None,
     document_id: str,
+    extra_facts: list[tuple[str, str, str]] | None = None,
 ) -> Any:
     """What the document shows, from the declaration as it is now."""
     from border_gate.documents.content import CargoLine, DocumentContent, DocumentKind
@@ -148,6 +177,8 @@ def build_content(
     reason: str | None = None
     if kind == YARD_TICKET:
         issuer = _person(declaration.stages[Stage.YARD].decided_by)
+    elif kind == FEE_RECEIPT:
+        issuer = "system:fees"
     elif kind in (CUSTOMS_RELEASE, QUARANTINE_CERTIFICATE):
         record = declaration.stages[Stage.CUSTOMS if kind == CUSTOMS_RELEASE else stage]  # type: ignore[index]
         issuer = _person(record.decided_by)
@@ -176,6 +207,7 @@ def build_content(
         decision_reason=(reason or None) and reason[:4000],
         yard_position=declaration.yard_position if kind == YARD_TICKET else None,
         cargo=[CargoLine.from_declared(line) for line in facts.cargo],
+        facts=extra_facts or [],
         timezone=gate.timezone,
     )
 
@@ -197,7 +229,8 @@ async def issue_document(
         if await uow.session.get(ProcessedMessage, work_id) is not None:
             return "duplicate"
         declaration = await uow.declarations.get(declaration_id)
-        if declaration is None or not _still_due(declaration, kind, which):
+        extra_facts = await _receipt_facts(platform, uow, declaration_id, kind)
+        if declaration is None or not _due(declaration, kind, which, extra_facts):
             outcome = "stale"
         else:
             outcome = ""
@@ -218,17 +251,19 @@ async def issue_document(
         return outcome
     assert declaration is not None
     document_id = new_id()
-    content = build_content(platform, declaration, firm_name, kind, which, document_id)
+    content = build_content(platform, declaration, firm_name, kind, which, document_id, extra_facts)
     produced = await asyncio.to_thread(produce, content, platform.authority())
     async with platform.unit_of_work() as uow:
         # Hold the declaration still while we check nothing made this copy wrong meanwhile.
         now_declaration = await uow.declarations.get(declaration_id, lock=True)
         if await uow.session.get(ProcessedMessage, work_id) is not None:
             return "duplicate"
-        if (
-            now_declaration is None
-            or now_declaration.facts != declaration.facts
-            or not _still_due(now_declaration, kind, which)
+        if now_declaration is None or (
+            kind != FEE_RECEIPT
+            and (
+                now_declaration.facts != declaration.facts
+                or not _still_due(now_declaration, kind, which)
+            )
         ):
             uow.session.add(_processed(platform, work_id, actor_name))
             await uow.commit()
@@ -272,7 +307,27 @@ async def issue_document(
             row.status_changed_at = issued_at
             row.status_reason = "Đã có bản mới / replaced by a newer copy"
         uow.session.add(_processed(platform, work_id, actor_name))
+        notified = await notify(
+            platform,
+            uow,
+            now_declaration,
+            [
+                Notice(
+                    topic=DOCUMENT_ISSUED,
+                    at=issued_at,
+                    data={
+                        "document_id": document_id,
+                        "kind": kind,
+                        "stage": stage,
+                        "download": f"/api/v1/documents/{document_id}",
+                        "verify": content.verify_url,
+                    },
+                )
+            ],
+        )
         await uow.commit()
+    if notified:
+        platform.outbox_written()
     log.info(
         "issued %s %s for %s in %.0f ms (render %.0f ms)",
         kind,

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from border_gate.db.repository import DeclarationFilters
 from border_gate.declarations import service
 from border_gate.errors import Conflict, InvalidInput, PreconditionFailed
+from border_gate.fees.service import declaration_fees, vnd
 from border_gate.identity.service import CurrentUser
 from border_gate.platform import Platform
 from border_gate.web import i18n
@@ -139,6 +140,10 @@ async def detail_page(
         chain_valid=verify_chain(events) is None,
         qr=qr_svg(platform, declaration),
         documents=await documents_for(platform, user, declaration),
+        fees=[
+            (vnd(charge.amount_vnd), charge)
+            for charge in await declaration_fees(platform, user, declaration.id)
+        ],
         my_stage=stage,
         decisions=decisions,
         why_no_decision=why_none,

@@ -15,6 +15,12 @@ import dramatiq
 from border_gate.documents.policy import DOCUMENT_QUEUE, RENDER_ACTOR
 from border_gate.documents.service import issue_document
 from border_gate.messaging.policy import screening_actor, screening_queue
+from border_gate.notifications.service import (
+    DELIVER_ACTOR,
+    NOTIFICATION_QUEUE,
+    WebhookDeliveryFailed,
+    deliver,
+)
 from border_gate.platform import message_time
 from border_gate.screening.service import AGENCIES, record_check_failure, run_screening
 from border_gate.workers.context import WorkerContext
@@ -103,6 +109,39 @@ def register_actors(
         time_limit=max(settings.check_time_limit_ms, 120_000),
         max_retries=settings.check_max_retries,
         on_retry_exhausted=EXHAUSTED_ACTOR,
+    )
+
+    async def deliver_webhook(
+        delivery_id: str,
+        work_id: str,
+        requested_at: str | None = None,
+        requested_real: str | None = None,
+    ) -> None:
+        """One attempt at a webhook delivery; a failure raises and is retried with backoff.
+
+        Its own queue, so a slow or dead receiver never holds up screening or documents;
+        the attempt count lives in the delivery row, which marks it failed at the bound.
+        """
+        with message_time(requested_at, requested_real):
+            try:
+                await deliver(context.platform, delivery_id)
+            except WebhookDeliveryFailed as failed:
+                # Expected (the receiver's fault): retried with backoff, logged without a trace.
+                raise dramatiq.Retry(str(failed)) from None
+
+    actors[DELIVER_ACTOR] = dramatiq.actor(
+        deliver_webhook,
+        broker=broker,
+        actor_name=DELIVER_ACTOR,
+        queue_name=NOTIFICATION_QUEUE,
+        # Ahead of document rendering when both wait for this process's worker threads
+        # (lower runs first): a webhook is a few milliseconds, a document a second of CPU.
+        priority=-10,
+        time_limit=(settings.webhook_timeout_seconds + 30) * 1000,
+        # One more than the bound: the last attempt marks the delivery failed and returns.
+        max_retries=settings.webhook_max_attempts,
+        min_backoff=settings.webhook_min_backoff_ms,
+        max_backoff=settings.webhook_max_backoff_ms,
     )
 
     async def check_exhausted(message: dict[str, Any], retry_info: dict[str, Any]) -> None:

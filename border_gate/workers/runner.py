@@ -41,11 +41,6 @@ async def start_in_process(
         settings,
         outbox_listeners=platform.outbox_listeners,
         clock=platform.clock,
-        # Hooks added to the serving platform (tests, plug-ins) run in the workers' own
-        # platform too; the ones build_platform gives every platform are there already.
-        configure=lambda p: p.transition_hooks.extend(
-            h for h in platform.transition_hooks if h not in p.transition_hooks
-        ),
     )
     register_actors(broker, context)
     worker: dramatiq.Worker | None = None

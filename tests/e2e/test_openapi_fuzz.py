@@ -45,6 +45,13 @@ CONTRACT = [
     ("get", "/api/v1/documents/{document_id}"),
     ("post", "/api/v1/documents/verify"),
     ("get", "/verify/{document_id}"),
+    ("get", "/api/v1/declarations/{declaration_id}/fees"),
+    ("post", "/api/v1/payments/callback"),
+    ("get", "/api/v1/reports/fees"),
+    ("post", "/api/v1/webhooks"),
+    ("get", "/api/v1/webhooks"),
+    ("delete", "/api/v1/webhooks/{endpoint_id}"),
+    ("get", "/api/v1/webhooks/{endpoint_id}/deliveries"),
 ]
 
 

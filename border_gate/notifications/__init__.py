@@ -1,0 +1,1 @@
+"""Webhook notifications: firms' endpoints, topics from events, signed deliveries with a log."""
