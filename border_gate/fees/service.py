@@ -429,7 +429,7 @@ class DailyFeeTotal(msgspec.Struct, frozen=True):
 
 
 async def daily_fee_totals(
-    session: AsyncSession, gate: Gate, start: date, end: date
+    session: AsyncSession, gate: Gate, start: date, end: date, *, direction: str | None = None
 ) -> list[DailyFeeTotal]:
     """Per local day (the gate's zone) from `start` to `end` inclusive, empty days included.
 
@@ -445,6 +445,7 @@ async def daily_fee_totals(
                 FeeCharge.gate == gate.code,
                 FeeCharge.charged_at >= since,
                 FeeCharge.charged_at < until,
+                *([FeeCharge.direction == direction] if direction else []),
             )
         )
     ).all()

@@ -17,6 +17,7 @@ from sqlalchemy import case, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from border_gate.errors import Forbidden
+from border_gate.fees.report import fee_section
 from border_gate.gates import Gate
 from border_gate.identity.service import CurrentUser
 from border_gate.platform import Platform
@@ -60,7 +61,7 @@ OPEN_DATA_MIN_COUNT = 3
 #: …) by appending an async function here; it gets the session and the query and returns a
 #: section, or None to add nothing. JSON, CSV and PDF render every section the same way.
 SectionProvider = Callable[[AsyncSession, ReportQuery], Awaitable[ExtraSection | None]]
-REPORT_SECTIONS: list[SectionProvider] = []
+REPORT_SECTIONS: list[SectionProvider] = [fee_section]
 
 
 def report_scope(user: CurrentUser, gate: Gate) -> str | None:
@@ -105,7 +106,8 @@ async def throughput_report(
         end_to_end = await _end_to_end(session, query)
         reasons = await _reasons(session, query, scope)
         sections = []
-        for provider in REPORT_SECTIONS:
+        # Sections are the board's figures: an officer's report covers their own stage only.
+        for provider in REPORT_SECTIONS if scope is None else []:
             section = await provider(session, query)
             if section is not None:
                 sections.append(section)

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from border_gate.declarations import service as declarations
+from border_gate.fees.models import FeeCharge
 from border_gate.identity.service import CurrentUser, authenticate
 from border_gate.platform import Platform
 from border_gate.reports.rollups import rebuild_rollups
@@ -502,3 +503,25 @@ async def test_open_data_is_public_and_names_nobody(driven: World) -> None:
         "/api/v1/open-data/daily", params={"from": "2026-11-20", "to": "2026-11-20"}
     )
     assert {d["gate"] for d in all_gates.json()["days"]} == {g.code for g in w.platform.gates}
+
+
+async def test_fee_totals_per_day_are_in_the_boards_report(driven: World) -> None:
+    """Issue 7: fee totals per day appear in the management report, from the charges."""
+    w = driven
+    async with w.platform.unit_of_work() as uow:
+        charged = (await uow.session.execute(select(FeeCharge.amount_vnd))).scalars().all()
+    assert len(charged) == 2  # A and B were gated in
+    response = await w.client.get("/api/v1/reports/throughput", params=DAY, headers=w.as_("board"))
+    sections = {s["key"]: s for s in response.json()["sections"]}
+    fees = sections["fees"]
+    assert fees["columns"] == ["date", "vehicles", "charged_vnd", "paid_vnd", "outstanding_vnd"]
+    assert fees["rows"] == [
+        ["2026-11-20", 2, sum(charged), 0, sum(charged)],
+        ["Tổng / total", 2, sum(charged), 0, sum(charged)],
+    ]
+    csv_text = (
+        await w.client.get("/api/v1/reports/throughput.csv", params=DAY, headers=w.as_("board"))
+    ).text
+    assert str(sum(charged)) in csv_text
+    officer = await w.client.get("/api/v1/reports/throughput", params=DAY, headers=w.as_("customs"))
+    assert officer.json()["sections"] == []
