@@ -374,19 +374,17 @@ async def _end_to_end(session: AsyncSession, query: ReportQuery) -> EndToEnd:
     )
     result: dict[str, Times] = {}
     if _is_postgres(session):
-        for name, later, earlier in spans:
+        columns: list[Any] = []
+        for _name, later, earlier in spans:
             seconds = _epoch(later, earlier)
-            row = (
-                await session.execute(
-                    select(
-                        func.count(seconds),
-                        func.percentile_cont(0.5).within_group(seconds),
-                        func.percentile_cont(0.9).within_group(seconds),
-                        func.percentile_cont(0.95).within_group(seconds),
-                    ).where(*crossed, earlier.is_not(None), later.is_not(None))
-                )
-            ).one()
-            result[name] = Times(int(row[0]), _float(row[1]), _float(row[2]), _float(row[3]))
+            columns.extend(
+                [func.count(seconds)]
+                + [func.percentile_cont(f).within_group(seconds) for f in (0.5, 0.9, 0.95)]
+            )
+        row = (await session.execute(select(*columns).where(*crossed))).one()
+        for i, (name, _later, _earlier) in enumerate(spans):
+            count, median, p90, p95 = row[i * 4 : i * 4 + 4]
+            result[name] = Times(int(count), _float(median), _float(p90), _float(p95))
     else:
         rows = (
             await session.execute(
