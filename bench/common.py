@@ -25,8 +25,9 @@ async def _admin(sql: str) -> None:
 
 
 @contextmanager
-def scratch_database(prefix: str = "bench") -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database (postgresql:// URL), dropped afterwards."""
+def scratch_database(prefix: str = "bench", *, keep: bool = False) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database (postgresql:// URL), dropped afterwards
+    unless `keep`."""
     from border_gate.db.migrate import upgrade_to_head
 
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
@@ -35,7 +36,8 @@ def scratch_database(prefix: str = "bench") -> Iterator[str]:
         upgrade_to_head(f"postgresql+asyncpg://{PG_BASE.split('://', 1)[1]}/{name}")
         yield f"{PG_BASE}/{name}"
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not keep:
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def rabbitmqctl(*args: str) -> None:

@@ -401,6 +401,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--pgbench-seconds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the last size's database (prints its URL)"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"PostgreSQL at {PG_ADMIN.rsplit('@', 1)[-1]}; {os.cpu_count()} CPUs")
@@ -412,11 +415,13 @@ def main() -> None:
     rows = []
     for size in sizes:
         print(f"{size:,} declarations at {args.rate:,.0f} a day ({size / args.rate:,.0f} days):")
-        with scratch_database("bench_reports") as url:
+        with scratch_database("bench_reports", keep=args.keep and size == sizes[-1]) as url:
             started = time.perf_counter()
             written = asyncio.run(load(url, size, args.rate, args.seed))
             load_s = time.perf_counter() - started
             figures = asyncio.run(time_reports(url, args.runs))
+            if args.keep and size == sizes[-1]:
+                print(f"  kept {url}")
         rows.append((size, written, load_s, figures))
         print(
             f"  month report (HUU_NGHI, 30 days, {figures['month_declared']:,} declared): "

@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from border_gate.audit import verify_all
 from border_gate.db.models import DeclarationRow, EventRow
 from border_gate.platform import build_platform
+from border_gate.reports.query import ReportQuery
+from border_gate.reports.service import throughput_report
 from border_gate.simulation.command import run_simulation
 from border_gate.simulation.runner import SimulationConfig
 from border_gate.simulation.traffic import firms, trucks
@@ -72,5 +74,30 @@ async def test_a_simulated_morning_moves_trucks_through_every_stage(
         declared = sum(n for status, n in statuses.items() if status != "draft")
         assert f"declared {declared}, " in printed, printed
         assert f"departed {statuses.get('departed', 0)}, " in printed, printed
+        # Recounted independently from the event log: people's decisions per stage, arrivals.
+        start = first.replace(tzinfo=UTC, minute=0, second=0, microsecond=0)
+        end = last.replace(tzinfo=UTC, minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        gate = platform.gates.get("HUU_NGHI")
+        throughput = await throughput_report(
+            platform, None, ReportQuery(gate, None, start, end, "hour")
+        )
+        async with platform.unit_of_work() as uow:
+            decided = dict(
+                (
+                    await uow.session.execute(
+                        select(EventRow.stage, func.count())
+                        .where(
+                            EventRow.action.in_(("approve", "reject", "request_amendment")),
+                            EventRow.actor.like("user:%"),
+                        )
+                        .group_by(EventRow.stage)
+                    )
+                ).all()
+            )
+            gated_in = await uow.session.scalar(
+                select(func.count()).where(EventRow.action == "gate_in")
+            )
+        assert {s.stage: s.decisions for s in throughput.stages if s.decisions} == decided
+        assert throughput.totals.arrived == gated_in
     finally:
         await platform.close()
