@@ -23,6 +23,7 @@ from border_gate.health import HealthController
 from border_gate.identity.auth import RecentUsers, build_jwt_auth
 from border_gate.identity.controller import IdentityController
 from border_gate.platform import Platform, build_platform
+from border_gate.queue.controller import BookingController, GateQueueController
 from border_gate.screening.controller import CheckFailureController, WatchlistController
 from border_gate.settings import Settings, load_settings
 from border_gate.web import web_plugin
@@ -42,6 +43,8 @@ def route_handlers() -> list[Any]:
         WatchlistController,
         CheckFailureController,
         DocumentController,
+        BookingController,
+        GateQueueController,
     ]
 
 

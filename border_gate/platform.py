@@ -107,4 +107,8 @@ def build_platform(settings: Settings, *, pool_size: int = 10) -> Platform:
     from border_gate.documents.service import documents_hook
 
     platform.transition_hooks.append(documents_hook)
+    from border_gate.queue.service import queue_config, queue_hook
+
+    queue_config(platform)  # a wrong queue file stops start-up here
+    platform.transition_hooks.append(queue_hook(platform))
     return platform
