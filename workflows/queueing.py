@@ -229,6 +229,27 @@ def expected_call_times(
     return times
 
 
+def estimate_calls(
+    count: int,
+    callable_now: int,
+    schedule: Sequence[CallRelease],
+    now: datetime,
+    times: StageTimes,
+) -> list[datetime]:
+    """Expected call times of the waiting line: the release schedule, except that trucks past
+    the ones callable now wait for the call window (about one call-to-gate-in), not 'now'.
+
+    The estimate takes today's order as it stands; trucks of higher-weighted lanes arriving
+    later overtake, which is the main source of error (docs/queue.md, backtest).
+    """
+    expected = expected_call_times(count, schedule)
+    wait = timedelta(seconds=times.call_to_gate_in)
+    return [
+        now + wait if index >= callable_now and at <= now else at
+        for index, at in enumerate(expected)
+    ]
+
+
 def median(values: Sequence[float], default: float) -> float:
     if not values:
         return default

@@ -56,7 +56,7 @@ from workflows.queueing import (
     WaitingTruck,
     bookable,
     call_order,
-    expected_call_times,
+    estimate_calls,
     expected_crossing,
     hourly_calls,
     median,
@@ -674,18 +674,14 @@ async def plan_queue(
     order = call_order([_truck(d, config) for d in waiting], now, config.policy)
     window_left = max(0, config.call_window - len(called))
     to_call = min(max(0, released - called_today), window_left, len(order))
-    call_times = expected_call_times(len(order), schedule)
-    entries = []
-    for declaration in called:
-        entries.append(_entry(declaration, "called", 0, declaration.called_at or now, times))
+    call_times = estimate_calls(len(order), to_call, schedule, now, times)
+    entries = [
+        _entry(declaration, "called", 0, declaration.called_at or now, times)
+        for declaration in called
+    ]
     for index, (lane, truck) in enumerate(order):
         declaration = by_id[truck.declaration_id]
-        # The head of the line within today's released calls goes now; the call window only
-        # delays it until trucks ahead clear the yard gate (about one call-to-gate-in).
-        expected = call_times[index]
-        if index >= to_call and expected <= now:
-            expected = now + timedelta(seconds=times.call_to_gate_in)
-        entries.append(_entry(declaration, lane.value, index + 1, expected, times))
+        entries.append(_entry(declaration, lane.value, index + 1, call_times[index], times))
     return QueuePlan(
         gate=gate.code,
         direction=direction,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from border_gate.audit import check_declaration
 from border_gate.settings import Settings
 from tests.conftest import make_settings
 from tests.support import GATE, MACHINERY, World, events_of
@@ -243,6 +244,8 @@ async def test_quota_rise_calls_trucks_and_a_gate_in_calls_the_next(world: World
     assert gate_in.status_code == 201, gate_in.text
     actions = [e["action"] for e in await events_of(world, ids[2])]
     assert actions[-1] == "call_forward"
+    for declaration_id in ids:  # the trail replays to exactly the stored state
+        assert await check_declaration(world.platform, declaration_id) == (None, True)
 
 
 async def test_quota_cut_moves_expected_times_and_stops_calls(world: World) -> None:
