@@ -775,6 +775,24 @@ async def refresh_gate(platform: Platform, gate_code: str) -> None:
         await refresh_queue(platform, gate_code, direction)
 
 
+TICK_SECONDS = 60.0
+
+
+async def tick_forever(platform: Platform, interval: float = TICK_SECONDS) -> None:
+    """Recompute every gate's queue each `interval` seconds, so each hour's new calls go out
+    when the hour begins even if no truck moves. Safe in several processes at once: the call
+    counters, not this loop, bound how many trucks are called."""
+    import asyncio
+
+    while True:
+        await asyncio.sleep(interval)
+        for gate in platform.gates:
+            try:
+                await refresh_gate(platform, gate.code)
+            except Exception:  # one bad pass must not stop the next; it is logged
+                log.exception("queue recompute failed at %s", gate.code)
+
+
 def _may_see_queue(user: CurrentUser, gate: str) -> None:
     if user.role in READ_ALL_ROLES:
         return

@@ -12,8 +12,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import insert
 
 from border_gate.audit import check_declaration
+from border_gate.db.models import FarSideQuotaRow
+from border_gate.queue.service import tick_forever
 from border_gate.settings import Settings
 from tests.conftest import make_settings
 from tests.support import GATE, MACHINERY, World, events_of
@@ -408,3 +411,35 @@ async def test_hostile_input_gets_problems_not_500(world: World) -> None:
     # a draft cannot be booked
     draft = await world.file(vehicle={"plate": "29H-555.55", "country": "VN"}, cargo=MACHINERY)
     is_problem(await book(world, draft["id"], tomorrow_at(12)), 409)
+
+
+async def test_the_tick_calls_trucks_once_calls_are_released(world: World) -> None:
+    """A quota raised by another process (no recompute here) is acted on by the next tick."""
+    await set_quota(world, 0)
+    declaration_id = await submitted(world, "29H-111.11")
+    assert (await check_in(world, "29H-111.11")).status_code == 201
+    async with world.platform.unit_of_work() as uow:
+        await uow.session.execute(
+            insert(FarSideQuotaRow).values(
+                gate=GATE,
+                direction="export",
+                day=datetime.now(ZONE).date(),
+                quota=2400,
+                reason="Phía bên kia mở lại / reopened",
+                set_by="user:board",
+                set_at=datetime.now(ZONE),
+            )
+        )
+        await uow.commit()
+    assert "call_forward" not in [e["action"] for e in await events_of(world, declaration_id)]
+    task = asyncio.create_task(tick_forever(world.platform, interval=0.01))
+    try:
+        for _ in range(500):
+            if "call_forward" in [e["action"] for e in await events_of(world, declaration_id)]:
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the tick never called the truck")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
