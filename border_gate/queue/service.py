@@ -94,6 +94,18 @@ def _local_day(moment: datetime, zone: ZoneInfo) -> date:
     return moment.astimezone(zone).date()
 
 
+def check_day(platform: Platform, gate: Gate, day: date) -> date:
+    """A day the queue can speak about: from a month ago to a year ahead (422 otherwise)."""
+    today = _local_day(platform.now(), gate.zone)
+    if not today - timedelta(days=31) <= day <= today + timedelta(days=366):
+        raise InvalidInput(
+            "Ngày phải trong khoảng một tháng trước đến một năm tới",
+            "day must be between a month ago and a year ahead",
+            field="day",
+        )
+    return day
+
+
 # --- Capacity ------------------------------------------------------------------------------
 
 
@@ -276,6 +288,16 @@ def check_commodity_rules(platform: Platform, declaration: Declaration) -> None:
 
 def _check_slot(platform: Platform, gate: Gate, slot_start: datetime, now: datetime) -> datetime:
     config = queue_config(platform)
+    # Range first: comparing never overflows, converting year 1 or 9999 would.
+    if slot_start < now - timedelta(days=1):
+        raise InvalidInput("Khung giờ đã qua", "the slot is in the past", field="slot_start")
+    if slot_start > now + config.booking_horizon:
+        days = config.booking_horizon.days
+        raise InvalidInput(
+            f"Chỉ đặt lịch trong vòng {days} ngày tới",
+            f"slots can be booked at most {days} days ahead",
+            field="slot_start",
+        )
     local = slot_start.astimezone(gate.zone)
     if (local.minute, local.second, local.microsecond) != (0, 0, 0):
         raise InvalidInput(
@@ -364,6 +386,7 @@ async def slots(
 ) -> list[SlotOut]:
     """Each hour of a local day with its booking capacity and what is left."""
     gate = _gate(platform, gate_code)
+    check_day(platform, gate, day)
     config = queue_config(platform)
     start = datetime(day.year, day.month, day.day, tzinfo=gate.zone)
     async with platform.unit_of_work() as uow:
@@ -417,6 +440,7 @@ async def quota_status(
     platform: Platform, gate_code: str, direction: Direction, day: date
 ) -> QuotaOut:
     gate = _gate(platform, gate_code)
+    check_day(platform, gate, day)
     config = queue_config(platform)
     async with platform.unit_of_work() as uow:
         row = await far_side_quota(uow, gate.code, direction, day)
@@ -463,6 +487,7 @@ async def set_far_side_quota(
             field="quota",
         )
     today = _local_day(platform.now(), gate.zone)
+    check_day(platform, gate, day)
     if day < today:
         raise InvalidInput(
             "Không thể đổi hạn ngạch của ngày đã qua",

@@ -16,7 +16,7 @@ from sqlalchemy import insert
 
 from border_gate.audit import check_declaration
 from border_gate.db.models import FarSideQuotaRow
-from border_gate.queue.service import tick_forever
+from border_gate.queue.service import expected_times, tick_forever
 from border_gate.settings import Settings
 from tests.conftest import make_settings
 from tests.support import GATE, MACHINERY, World, events_of
@@ -247,6 +247,10 @@ async def test_quota_rise_calls_trucks_and_a_gate_in_calls_the_next(world: World
     assert gate_in.status_code == 201, gate_in.text
     actions = [e["action"] for e in await events_of(world, ids[2])]
     assert actions[-1] == "call_forward"
+    waiting = {e.declaration_id: e for e in await expected_times(world.platform, GATE)}
+    assert set(waiting) == {ids[1], ids[2]}  # for reports: called, not yet in the yard
+    assert {e.position for e in waiting.values()} == {0}
+    assert waiting[ids[2]].expected_crossing_at > waiting[ids[2]].expected_call_at
     for declaration_id in ids:  # the trail replays to exactly the stored state
         assert await check_declaration(world.platform, declaration_id) == (None, True)
 
@@ -403,6 +407,15 @@ async def test_hostile_input_gets_problems_not_500(world: World) -> None:
     )
     is_problem(response, 404)
     is_problem(await world.client.get("/api/v1/gates/NOWHERE/slots", headers=board_headers), 404)
+    for day in ("9999-12-31", "0001-01-01"):  # no overflow: a problem naming the day
+        for what in ("slots", "quota"):
+            response = await world.client.get(
+                f"/api/v1/gates/{GATE}/{what}", params={"day": day}, headers=board_headers
+            )
+            assert is_problem(response, 422)["field"] == "day"
+    for moment in ("0001-01-01T00:00:00+07:00", "9999-12-31T23:00:00-07:00"):
+        response = await world.client.post(path, json={"slot_start": moment}, headers=headers)
+        assert is_problem(response, 422)["field"] == "slot_start"
     # waiting area: unknown plate, twice the same truck, garbage plate
     is_problem(await check_in(world, "99Z-999.99"), 404)
     assert (await check_in(world, "29H-111.11")).status_code == 201
