@@ -592,6 +592,7 @@ class QueueEntry(Struct, frozen=True):
     called_at: datetime | None
     expected_call_at: datetime
     expected_crossing_at: datetime
+    announced_call_at: datetime | None = None  # the last estimate on its trail
 
 
 async def _waiting(
@@ -738,6 +739,7 @@ def _entry(
         called_at=declaration.called_at,
         expected_call_at=call_at,
         expected_crossing_at=crossing,
+        announced_call_at=declaration.expected_call_at,
     )
 
 
@@ -770,12 +772,8 @@ async def refresh_queue(platform: Platform, gate_code: str, direction: Direction
         async with platform.unit_of_work() as uow:
             plan = await plan_queue(uow, platform, gate_code, direction, now)
     for entry in plan.entries:
-        if entry.position == 0:
-            continue
-        async with platform.unit_of_work() as uow:
-            current = await uow.declarations.get(entry.declaration_id)
-        if current is None or not moved_enough(
-            current.expected_call_at, entry.expected_call_at, config.policy
+        if entry.position == 0 or not moved_enough(
+            entry.announced_call_at, entry.expected_call_at, config.policy
         ):
             continue
         try:
