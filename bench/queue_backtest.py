@@ -29,12 +29,12 @@ from workflows.queueing import (
     StageTimes,
     WaitingTruck,
     bookable,
-    call_order,
     estimate_calls,
     expected_crossing,
     hourly_calls,
     median,
     percentile,
+    planned_calls,
     release_schedule,
     released_by,
     scale_to_total,
@@ -109,6 +109,7 @@ def run(count: int, seed: int, cut_hour: int, booked_share: float, queue_file: P
         )
 
     called_today = 0
+    credits: dict[str, int] = {}
     now = start
     end = start + timedelta(days=2)
     while now < end and any(t.departed_at is None for t in fleet):
@@ -131,9 +132,9 @@ def run(count: int, seed: int, cut_hour: int, booked_share: float, queue_file: P
         plan = calls_for_day(now)
         released = released_by(now, zone, plan(now.astimezone(zone).date()))
         by_id = {t.truck_id: t for t in waiting}
-        ordered = call_order([t.lane_truck for t in waiting], now, config.policy)
-        order = [by_id[w.declaration_id] for _, w in ordered]
-        lanes = [lane for lane, _ in ordered]
+        planned = planned_calls([t.lane_truck for t in waiting], now, config.policy, credits)
+        order = [by_id[w.declaration_id] for _, w, _ in planned]
+        lanes = [lane for lane, _, _ in planned]
         to_call = min(
             max(0, released - called_today), max(0, config.call_window - outstanding), len(order)
         )
@@ -143,6 +144,8 @@ def run(count: int, seed: int, cut_hour: int, booked_share: float, queue_file: P
             if truck.estimate_call is None:  # what the firm is told at check-in
                 truck.estimate_call = estimate
                 truck.estimate_crossing = expected_crossing(estimate, times)
+        if to_call:
+            credits = planned[to_call - 1][2]  # kept between minutes, as the live queue does
         for lane, truck in zip(lanes[:to_call], order[:to_call], strict=True):
             truck.called_lane = lane.value
             truck.called_at = now

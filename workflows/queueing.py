@@ -88,53 +88,97 @@ K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
 
-def weighted_round_robin(lanes: dict[K, list[T]], weights: dict[K, int]) -> list[tuple[K, T]]:
+#: Round-robin credit per lane ("booked", "walk_in" at the top level; "perishable", "aeo",
+#: "other" among walk-ins). The live queue keeps it between recomputes: each recompute
+#: calls only the head of a fresh order, so without it the heaviest lane would win every time.
+Credits = dict[str, int]
+
+
+def _round_robin(
+    lanes: dict[K, list[T]], weights: dict[K, int], credit: dict[K, int]
+) -> list[tuple[K, T, dict[K, int]]]:
+    """Smooth weighted round robin from `credit`; each pick with the credit after it."""
+    queues = {lane: list(items) for lane, items in lanes.items() if items}
+    for lane in queues:
+        if weights.get(lane, 0) < 1:
+            raise ValueError(f"lane {lane!r} needs a positive weight")
+    running = {lane: credit.get(lane, 0) for lane in queues}
+    kept = {lane: value for lane, value in credit.items() if lane not in queues}
+    heads = dict.fromkeys(queues, 0)
+    merged: list[tuple[K, T, dict[K, int]]] = []
+    while queues:
+        total = 0
+        for lane in queues:
+            running[lane] += weights[lane]
+            total += weights[lane]
+        pick = max(queues, key=lambda lane: running[lane])  # max keeps the first on ties
+        running[pick] -= total
+        item = queues[pick][heads[pick]]
+        heads[pick] += 1
+        if heads[pick] == len(queues[pick]):
+            del queues[pick]
+            kept[pick] = running.pop(pick)
+        merged.append((pick, item, {**kept, **running}))
+    return merged
+
+
+def weighted_round_robin(
+    lanes: dict[K, list[T]], weights: dict[K, int], credit: dict[K, int] | None = None
+) -> list[tuple[K, T]]:
     """Merge FIFO lanes by smooth weighted round robin; every item appears exactly once.
 
     Each pick adds every non-empty lane's weight to its credit, takes the lane with the most
     credit (ties: the lane listed first), and charges it the total weight of the non-empty
     lanes. A lane that empties drops out and the others share its turns.
     """
-    queues = {lane: list(items) for lane, items in lanes.items() if items}
-    for lane in queues:
-        if weights.get(lane, 0) < 1:
-            raise ValueError(f"lane {lane!r} needs a positive weight")
-    credit = dict.fromkeys(queues, 0)
-    heads = dict.fromkeys(queues, 0)
-    merged: list[tuple[K, T]] = []
-    while queues:
-        total = 0
-        for lane in queues:
-            credit[lane] += weights[lane]
-            total += weights[lane]
-        pick = max(queues, key=lambda lane: credit[lane])  # max keeps the first on ties
-        credit[pick] -= total
-        merged.append((pick, queues[pick][heads[pick]]))
-        heads[pick] += 1
-        if heads[pick] == len(queues[pick]):
-            del queues[pick]
-            del credit[pick]
-    return merged
+    return [(lane, item) for lane, item, _ in _round_robin(lanes, weights, credit or {})]
 
 
-def call_order(
-    trucks: Sequence[WaitingTruck], now: datetime, policy: QueuePolicy
-) -> list[tuple[Lane, WaitingTruck]]:
-    """Every waiting truck in the order it will be called, with the lane it is called from."""
+def planned_calls(
+    trucks: Sequence[WaitingTruck],
+    now: datetime,
+    policy: QueuePolicy,
+    credits: Credits | None = None,
+) -> list[tuple[Lane, WaitingTruck, Credits]]:
+    """Every waiting truck in call order, its lane, and the credits once it is called."""
+    credits = credits or {}
     lanes: dict[Lane, list[WaitingTruck]] = {lane: [] for lane in Lane}
     for truck in trucks:
         lanes[lane_of(truck, now, policy)].append(truck)
     lanes[Lane.BOOKED].sort(key=lambda t: (t.slot_start, t.waiting_since, t.declaration_id))
     for lane in WALK_IN_LANES:
         lanes[lane].sort(key=lambda t: (t.waiting_since, t.declaration_id))
-    walk_in = weighted_round_robin(
-        {lane: lanes[lane] for lane in WALK_IN_LANES}, dict(policy.class_shares)
+    walk_in_credit = {lane.value: credits.get(lane.value, 0) for lane in WALK_IN_LANES}
+    walk_in = _round_robin(
+        {lane.value: lanes[lane] for lane in WALK_IN_LANES},
+        {lane.value: share for lane, share in policy.class_shares.items()},
+        walk_in_credit,
     )
-    top = weighted_round_robin(
-        {"booked": [(Lane.BOOKED, t) for t in lanes[Lane.BOOKED]], "walk_in": walk_in},
+    top = _round_robin(
+        {
+            "booked": [(Lane.BOOKED, t, walk_in_credit) for t in lanes[Lane.BOOKED]],
+            "walk_in": [(Lane(lane), t, after) for lane, t, after in walk_in],
+        },
         {"booked": policy.booked_weight, "walk_in": policy.walk_in_weight},
+        {key: credits.get(key, 0) for key in ("booked", "walk_in")},
     )
-    return [entry for _, entry in top]
+    planned: list[tuple[Lane, WaitingTruck, Credits]] = []
+    class_credit = walk_in_credit
+    for _, (lane, truck, after_walk_in), after_top in top:
+        if lane is not Lane.BOOKED:
+            class_credit = after_walk_in
+        planned.append((lane, truck, {**credits, **class_credit, **after_top}))
+    return planned
+
+
+def call_order(
+    trucks: Sequence[WaitingTruck],
+    now: datetime,
+    policy: QueuePolicy,
+    credits: Credits | None = None,
+) -> list[tuple[Lane, WaitingTruck]]:
+    """Every waiting truck in the order it will be called, with the lane it is called from."""
+    return [(lane, truck) for lane, truck, _ in planned_calls(trucks, now, policy, credits)]
 
 
 # --- Capacity ------------------------------------------------------------------------------

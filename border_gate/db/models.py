@@ -397,3 +397,14 @@ class CallCounterRow(Base):
     direction: Mapped[str] = mapped_column(String(10), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
     called: Mapped[int] = mapped_column(Integer)
+
+
+class QueueCreditRow(Base):
+    """The queue's round-robin credit per lane, kept between recomputes (workflows/queueing.py)."""
+
+    __tablename__ = "queue_lane_credits"
+
+    gate: Mapped[str] = mapped_column(String(32), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(10), primary_key=True)
+    credits: Mapped[str] = mapped_column(Text)  # JSON {lane: credit}
+    updated_at: Mapped[datetime]

@@ -13,6 +13,7 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import msgspec
 from msgspec import Struct
 from sqlalchemy import and_, func, insert, select, update
 
@@ -20,6 +21,7 @@ from border_gate.db.models import (
     CallCounterRow,
     DeclarationRow,
     FarSideQuotaRow,
+    QueueCreditRow,
     SlotCounterRow,
 )
 from border_gate.db.repository import to_domain
@@ -55,12 +57,12 @@ from workflows.queueing import (
     StageTimes,
     WaitingTruck,
     bookable,
-    call_order,
     estimate_calls,
     expected_crossing,
     hourly_calls,
     median,
     moved_enough,
+    planned_calls,
     release_schedule,
     released_by,
     scale_to_total,
@@ -661,6 +663,34 @@ class QueuePlan(Struct, frozen=True):
     to_call: int  # how many at the head of the waiting area may be called now
     called_today: int
     released_today: int
+    credits_after: list[dict[str, int]] = []  # lane credits once the i-th truck is called
+
+
+async def _credits(uow: UnitOfWork, gate: str, direction: Direction) -> dict[str, int]:
+    stored = await uow.session.scalar(
+        select(QueueCreditRow.credits).where(
+            QueueCreditRow.gate == gate, QueueCreditRow.direction == direction.value
+        )
+    )
+    return msgspec.json.decode(stored, type=dict[str, int]) if stored else {}
+
+
+async def _keep_credits(
+    platform: Platform, gate: str, direction: Direction, credits: dict[str, int]
+) -> None:
+    """Store the lanes' credit after calls, so the next recompute continues the rotation."""
+    async with platform.unit_of_work() as uow:
+        encoded = msgspec.json.encode(credits).decode()
+        key = {"gate": gate, "direction": direction.value}
+        await uow.session.execute(
+            _upsert_ignore(uow, QueueCreditRow, credits="{}", updated_at=platform.now(), **key)
+        )
+        await uow.session.execute(
+            update(QueueCreditRow)
+            .where(QueueCreditRow.gate == gate, QueueCreditRow.direction == direction.value)
+            .values(credits=encoded, updated_at=platform.now())
+        )
+        await uow.commit()
 
 
 def _truck(declaration: Declaration, config: QueueConfig) -> WaitingTruck:
@@ -697,7 +727,9 @@ async def plan_queue(
         now, gate.zone, lambda d: plans.get(d, [0] * 24), called_today, days=3
     )
     by_id = {d.id: d for d in waiting}
-    order = call_order([_truck(d, config) for d in waiting], now, config.policy)
+    credits = await _credits(uow, gate.code, direction)
+    planned = planned_calls([_truck(d, config) for d in waiting], now, config.policy, credits)
+    order = [(lane, truck) for lane, truck, _ in planned]
     window_left = max(0, config.call_window - len(called))
     to_call = min(max(0, released - called_today), window_left, len(order))
     call_times = estimate_calls(len(order), to_call, schedule, now, times)
@@ -715,6 +747,7 @@ async def plan_queue(
         to_call=to_call,
         called_today=called_today,
         released_today=released,
+        credits_after=[after for _, _, after in planned[:to_call]],
     )
 
 
@@ -755,6 +788,7 @@ async def refresh_queue(platform: Platform, gate_code: str, direction: Direction
     async with platform.unit_of_work() as uow:
         plan = await plan_queue(uow, platform, gate_code, direction, now)
     waiting = [e for e in plan.entries if e.position > 0]
+    made = 0
     for entry in waiting[: plan.to_call]:
         try:
             await change_declaration(
@@ -764,10 +798,13 @@ async def refresh_queue(platform: Platform, gate_code: str, direction: Direction
                 CallForward(lane=entry.lane, position=entry.position),
                 lock=True,
             )
+            made += 1
         except QuotaReached:
             break  # another recompute called the last truck the quota allows
         except Conflict:
             continue  # changed under us (e.g. cancelled); the next recompute sees it
+    if made:
+        await _keep_credits(platform, gate_code, direction, plan.credits_after[made - 1])
     if plan.to_call:
         async with platform.unit_of_work() as uow:
             plan = await plan_queue(uow, platform, gate_code, direction, now)

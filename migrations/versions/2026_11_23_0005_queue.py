@@ -38,6 +38,13 @@ def upgrade() -> None:
     with op.batch_alter_table('far_side_quotas', schema=None) as batch_op:
         batch_op.create_index('ix_far_side_quotas_day', ['gate', 'direction', 'day', 'id'], unique=False)
 
+    op.create_table('queue_lane_credits',
+    sa.Column('gate', sa.String(length=32), nullable=False),
+    sa.Column('direction', sa.String(length=10), nullable=False),
+    sa.Column('credits', sa.Text(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('gate', 'direction', name=op.f('pk_queue_lane_credits'))
+    )
     op.create_table('slot_counters',
     sa.Column('gate', sa.String(length=32), nullable=False),
     sa.Column('direction', sa.String(length=10), nullable=False),
@@ -69,6 +76,7 @@ def downgrade() -> None:
         batch_op.drop_column('slot_start')
 
     op.drop_table('slot_counters')
+    op.drop_table('queue_lane_credits')
     with op.batch_alter_table('far_side_quotas', schema=None) as batch_op:
         batch_op.drop_index('ix_far_side_quotas_day')
 

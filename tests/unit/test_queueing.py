@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from workflows.queueing import (
     hourly_calls,
     moved_enough,
     percentile,
+    planned_calls,
     release_schedule,
     scale_to_total,
     walk_in_lane_for,
@@ -50,19 +52,84 @@ def test_round_robin_keeps_every_item_once_and_each_lane_in_order(
 
 
 @given(weights=weights_st, length=st.integers(1, 60))
-def test_no_lane_starves_while_it_has_trucks(weights: dict[str, int], length: int) -> None:
-    """A non-empty lane is picked at least once in every window of sum(weights) picks."""
+def test_no_lane_starves_while_every_lane_has_trucks(weights: dict[str, int], length: int) -> None:
+    """While every lane is busy, each is picked at least once in every sum(weights) picks."""
     lanes = {lane: list(range(length)) for lane in weights}
     merged = [lane for lane, _ in weighted_round_robin(lanes, weights)]
     total = sum(weights.values())
+    first_empty = min(
+        max(i for i, picked in enumerate(merged) if picked == lane) for lane in weights
+    )
+    busy = merged[: first_empty + 1]
     for lane in weights:
-        picks = [i for i, picked in enumerate(merged) if picked == lane]
-        last = picks[-1]
-        gaps = [picks[0] + 1] + [b - a for a, b in itertools.pairwise(picks)]
-        # while the lane still had trucks, its turn came within one full cycle
+        picks = [-1] + [i for i, picked in enumerate(busy) if picked == lane]
+        gaps = [b - a for a, b in itertools.pairwise(picks)]
+        gaps.append(len(busy) - 1 - picks[-1])  # still waiting when the busy stretch ends
         assert max(gaps) <= total, (lane, gaps, weights)
-        # and nobody's lane runs dry while this one waits forever: it finishes in time
-        assert last < len(merged)
+
+
+arrivals_st = st.lists(
+    st.lists(
+        st.tuples(st.sampled_from([Lane.PERISHABLE, Lane.AEO, Lane.OTHER]), st.booleans()),
+        max_size=3,
+    ),
+    min_size=1,
+    max_size=150,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(arrivals=arrivals_st)
+def test_live_queue_calling_one_at_a_time_starves_no_lane(
+    arrivals: list[list[tuple[Lane, bool]]],
+) -> None:
+    """The live system: each recompute builds a fresh order and calls its head, keeping the
+    lanes' credits. However trucks arrive, the truck at the head of a lane is called within
+    twice its lane's nominal turn: 2 x (top cycle / top weight) x (class cycle / share)."""
+    policy = QueuePolicy()
+    top_total = policy.booked_weight + policy.walk_in_weight
+    class_total = sum(policy.class_shares.values())
+    bound = {Lane.BOOKED: 2 * math.ceil(top_total / policy.booked_weight)}
+    for lane, share in policy.class_shares.items():
+        bound[lane] = 2 * math.ceil(top_total / policy.walk_in_weight * class_total / share)
+    waiting: list[WaitingTruck] = []
+    credits: dict[str, int] = {}
+    waited: Counter[tuple[Lane, str]] = Counter()
+    number = 0
+    for step in [*arrivals, *([[]] * 400)]:
+        for lane, booked in step:
+            waiting.append(
+                _truck(number, lane, -number, NOW - timedelta(minutes=5) if booked else None)
+            )
+            number += 1
+        if not waiting:
+            continue
+        plan = planned_calls(waiting, NOW, policy, credits)
+        _, called, credits = plan[0]
+        waiting.remove(called)
+        heads: dict[Lane, WaitingTruck] = {}
+        for lane, truck, _ in plan[1:]:
+            heads.setdefault(lane, truck)
+        for lane, truck in heads.items():
+            waited[(lane, truck.declaration_id)] += 1
+            assert waited[(lane, truck.declaration_id)] <= bound[lane], (lane, bound)
+    assert not waiting
+
+
+def test_without_kept_credits_the_heaviest_lane_would_win_every_recompute() -> None:
+    """Why the credits are kept: a fresh order's head is always the heaviest lane."""
+    policy = QueuePolicy()
+    trucks = [_truck(i, Lane.OTHER, i, NOW - timedelta(minutes=5)) for i in range(5)]
+    trucks.append(_truck(9, Lane.OTHER, 60))  # a walk-in
+    fresh = [call_order(trucks, NOW, policy)[0][0] for _ in range(3)]
+    assert fresh == [Lane.BOOKED] * 3
+    credits: dict[str, int] = {}
+    called: list[Lane] = []
+    for _ in range(4):
+        lane, truck, credits = planned_calls(trucks, NOW, policy, credits)[0]
+        trucks.remove(truck)
+        called.append(lane)
+    assert Lane.OTHER in called
 
 
 @given(weights=weights_st, cycles=st.integers(1, 8))
