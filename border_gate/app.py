@@ -25,6 +25,7 @@ from border_gate.identity.auth import RecentUsers, build_jwt_auth
 from border_gate.identity.controller import IdentityController
 from border_gate.notifications.controller import WebhookController
 from border_gate.platform import Platform, build_platform
+from border_gate.queue.controller import BookingController, GateQueueController
 from border_gate.reports.controller import OpenDataController, ReportController
 from border_gate.screening.controller import CheckFailureController, WatchlistController
 from border_gate.settings import Settings, load_settings
@@ -49,6 +50,8 @@ def route_handlers() -> list[Any]:
         OpenDataController,
         FeeController,
         WebhookController,
+        BookingController,
+        GateQueueController,
     ]
 
 

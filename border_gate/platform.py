@@ -108,6 +108,7 @@ def build_platform(settings: Settings, *, pool_size: int = 10) -> Platform:
     from border_gate.fees.service import fees_hook
     from border_gate.fees.tariff import load_tariff
     from border_gate.notifications.service import notifications_hook
+    from border_gate.queue.service import queue_config, queue_hook
     from border_gate.reports.rollups import rollup_hook
 
     # A bad tariff fails here, at start-up, naming the rule and the fault.
@@ -116,5 +117,7 @@ def build_platform(settings: Settings, *, pool_size: int = 10) -> Platform:
     platform.transition_hooks.append(documents_hook)
     platform.transition_hooks.append(rollup_hook)
     platform.transition_hooks.append(fees_hook(platform, tariff))
+    queue_config(platform)  # a wrong queue file stops start-up here
+    platform.transition_hooks.append(queue_hook(platform))
     platform.transition_hooks.append(notifications_hook(platform))
     return platform

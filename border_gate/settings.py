@@ -61,6 +61,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_max_backoff_ms: int = 600_000
     webhook_timeout_seconds: int = 10
     webhook_expected_time_threshold_minutes: int = 15
+    queue_file: Path | None = None  # the electronic queue's capacity and rules (QUEUE_FILE)
 
     @property
     def is_sqlite(self) -> bool:
@@ -185,6 +186,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if gates_file is not None and not gates_file.is_file():
         problems.append(f"GATES_FILE={str(gates_file)!r}: không có tệp này / no such file")
 
+    queue_file = Path(env["QUEUE_FILE"]) if env.get("QUEUE_FILE") else None
+    if queue_file is not None and not queue_file.is_file():
+        problems.append(f"QUEUE_FILE={str(queue_file)!r}: không có tệp này / no such file")
+
     log_level = env.get("LOG_LEVEL", "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         problems.append(f"LOG_LEVEL={log_level!r}: DEBUG, INFO, WARNING or ERROR")
@@ -233,6 +238,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         timezone=timezone,
         public_url=public_url,
         gates_file=gates_file,
+        queue_file=queue_file,
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576, problems),
         log_level=log_level,
         worker_threads=_int(env, "WORKER_THREADS", 4, 1, 64, problems),

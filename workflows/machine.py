@@ -41,7 +41,7 @@ from workflows.model import (
     facts_from_builtins,
     facts_to_builtins,
 )
-from workflows.roles import STAGE_ROLE, Actor, Role, can_see
+from workflows.roles import QUEUE_ACTION_ROLES, STAGE_ROLE, Actor, Role, can_see
 
 MAX_REASON_LENGTH = 1000
 
@@ -115,7 +115,54 @@ class FlagAttention(Struct, frozen=True):
     reason: str
 
 
-Command = Create | Amend | Submit | Cancel | Screen | Decide | GateIn | GateOut | FlagAttention
+class BookSlot(Struct, frozen=True):
+    """The firm books (or rebooks) the truck's arrival slot; capacity is the service's job."""
+
+    slot_start: datetime
+    slot_end: datetime
+
+
+class CancelBooking(Struct, frozen=True):
+    reason: str | None = None
+
+
+class ArriveWaitingArea(Struct, frozen=True):
+    """The yard operator checks the truck in at the waiting area, before the yard gate."""
+
+    observed_at: datetime
+
+
+class AnnounceQueuePosition(Struct, frozen=True):
+    """The queue's new estimate for a waiting truck (recorded when it moved enough)."""
+
+    position: int
+    expected_call_at: datetime
+    expected_crossing_at: datetime
+
+
+class CallForward(Struct, frozen=True):
+    """The gate can take the truck now: it leaves the waiting area for the yard gate."""
+
+    lane: str
+    position: int = 1
+
+
+Command = (
+    Create
+    | Amend
+    | Submit
+    | Cancel
+    | Screen
+    | Decide
+    | GateIn
+    | GateOut
+    | FlagAttention
+    | BookSlot
+    | CancelBooking
+    | ArriveWaitingArea
+    | AnnounceQueuePosition
+    | CallForward
+)
 
 
 # --- Events --------------------------------------------------------------------------------
@@ -323,6 +370,16 @@ def _primary(declaration: Declaration, command: Command, actor: Actor) -> list[_
         return [_gate_out(declaration, command, actor)]
     if isinstance(command, FlagAttention):
         return _flag_attention(declaration, command, actor)
+    if isinstance(command, BookSlot):
+        return _book_slot(declaration, command, actor)
+    if isinstance(command, CancelBooking):
+        return [_cancel_booking(declaration, command, actor)]
+    if isinstance(command, ArriveWaitingArea):
+        return [_arrive_waiting_area(declaration, command, actor)]
+    if isinstance(command, AnnounceQueuePosition):
+        return _queue_position(declaration, command, actor)
+    if isinstance(command, CallForward):
+        return _call_forward(declaration, command, actor)
     raise TypeError(f"unknown command {command!r}")
 
 
@@ -607,6 +664,132 @@ def _flag_attention(declaration: Declaration, command: FlagAttention, actor: Act
     ]
 
 
+# --- The electronic queue ------------------------------------------------------------------
+
+
+def _require_queue_role(actor: Actor, action: str, doing: tuple[str, str]) -> None:
+    _require_role(actor, *QUEUE_ACTION_ROLES[action], doing=doing)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _refuse_unless_before_arrival(declaration: Declaration, doing: tuple[str, str]) -> None:
+    """Booking and the waiting area are for submitted trucks that have not entered the yard."""
+    _refuse_closed(declaration, doing)
+    if not declaration.submitted:
+        raise InvalidTransition(
+            f"Không thể {doing[0]}: tờ khai chưa được nộp",
+            f"cannot {doing[1]}: the declaration has not been submitted",
+            status=declaration.status.value,
+        )
+    if has_arrived(declaration):
+        raise InvalidTransition(
+            f"Không thể {doing[0]}: xe đã vào bãi",
+            f"cannot {doing[1]}: the truck has already entered the yard",
+            status=declaration.status.value,
+        )
+    if declaration.called_at is not None:
+        raise InvalidTransition(
+            f"Không thể {doing[0]}: xe đã được gọi vào cửa khẩu",
+            f"cannot {doing[1]}: the truck has already been called forward",
+        )
+
+
+def _book_slot(declaration: Declaration, command: BookSlot, actor: Actor) -> list[_Draft]:
+    doing = ("đặt lịch đến", "book an arrival slot")
+    _require_queue_role(actor, "book_slot", doing)
+    _refuse_unless_before_arrival(declaration, doing)
+    if command.slot_end <= command.slot_start:
+        raise InvalidTransition(
+            "Khung giờ phải kết thúc sau khi bắt đầu", "a slot must end after it starts"
+        )
+    if declaration.slot_start == command.slot_start and declaration.slot_end == command.slot_end:
+        return []  # the same slot again: nothing changes
+    data: dict[str, Any] = {
+        "slot_start": _iso(command.slot_start),
+        "slot_end": _iso(command.slot_end),
+    }
+    if declaration.slot_start is not None:
+        data["previous_slot_start"] = _iso(declaration.slot_start)
+    return [_Draft(action="book_slot", actor=actor, data=data)]
+
+
+def _cancel_booking(declaration: Declaration, command: CancelBooking, actor: Actor) -> _Draft:
+    doing = ("huỷ lịch đến", "cancel a booking")
+    _require_queue_role(actor, "cancel_booking", doing)
+    if declaration.slot_start is None:
+        raise InvalidTransition(
+            "Tờ khai không có lịch đến nào để huỷ", "the declaration has no booking to cancel"
+        )
+    _refuse_unless_before_arrival(declaration, doing)
+    return _Draft(
+        action="cancel_booking",
+        actor=actor,
+        reason=_human_reason(command.reason, required=False),
+        data={"slot_start": _iso(declaration.slot_start)},
+    )
+
+
+def _arrive_waiting_area(
+    declaration: Declaration, command: ArriveWaitingArea, actor: Actor
+) -> _Draft:
+    doing = ("ghi xe vào khu chờ", "check a truck in at the waiting area")
+    _require_queue_role(actor, "arrive_waiting_area", doing)
+    _refuse_unless_before_arrival(declaration, doing)
+    if declaration.waiting_at is not None:
+        raise InvalidTransition("Xe đã ở khu chờ rồi", "the truck is already in the waiting area")
+    return _Draft(
+        action="arrive_waiting_area",
+        actor=actor,
+        data={"observed_at": _iso(command.observed_at)},
+    )
+
+
+def _in_queue(declaration: Declaration) -> bool:
+    return (
+        declaration.waiting_at is not None
+        and declaration.called_at is None
+        and declaration.status not in TERMINAL_STATUSES
+        and not has_arrived(declaration)
+    )
+
+
+def _queue_position(
+    declaration: Declaration, command: AnnounceQueuePosition, actor: Actor
+) -> list[_Draft]:
+    _require_queue_role(actor, "queue_position", ("ghi vị trí hàng chờ", "record a queue position"))
+    if not _in_queue(declaration):
+        return []  # called, arrived or cancelled meanwhile: the estimate no longer applies
+    previous = declaration.expected_call_at
+    return [
+        _Draft(
+            action="queue_position",
+            actor=actor,
+            data={
+                "position": command.position,
+                "expected_call_at": _iso(command.expected_call_at),
+                "expected_crossing_at": _iso(command.expected_crossing_at),
+                "previous_expected_call_at": _iso(previous) if previous else None,
+            },
+        )
+    ]
+
+
+def _call_forward(declaration: Declaration, command: CallForward, actor: Actor) -> list[_Draft]:
+    _require_queue_role(actor, "call_forward", ("gọi xe vào", "call a truck forward"))
+    if not _in_queue(declaration):
+        return []  # already called, arrived or cancelled: calling again changes nothing
+    return [
+        _Draft(
+            action="call_forward",
+            actor=actor,
+            data={"lane": command.lane, "position": command.position},
+        )
+    ]
+
+
 def _next_consequence(state: Declaration) -> list[_Draft]:
     """The workflow's own next step, if any: close, open, or auto-approve a stage."""
     if state.status in TERMINAL_STATUSES or not state.submitted:
@@ -768,6 +951,21 @@ def evolve(declaration: Declaration | None, event: Event) -> Declaration:
         changes["departed_at"] = _parse_time(event.data["observed_at"])
     elif action == "cancel":
         changes["cancelled"] = True
+    elif action == "book_slot":
+        changes["slot_start"] = _parse_time(event.data["slot_start"])
+        changes["slot_end"] = _parse_time(event.data["slot_end"])
+    elif action == "cancel_booking":
+        changes["slot_start"] = None
+        changes["slot_end"] = None
+    elif action == "arrive_waiting_area":
+        changes["waiting_at"] = _parse_time(event.data["observed_at"])
+    elif action == "queue_position":
+        changes["queue_position"] = event.data["position"]
+        changes["expected_call_at"] = _parse_time(event.data["expected_call_at"])
+        changes["expected_crossing_at"] = _parse_time(event.data["expected_crossing_at"])
+    elif action == "call_forward":
+        changes["called_at"] = event.at
+        changes["queue_position"] = 0
     elif action == "needs_attention":
         for raw_stage in event.data["stages"]:
             set_stage(Stage(raw_stage), needs_attention=True, reason=event.reason)

@@ -237,6 +237,15 @@ class Declaration(Struct, frozen=True):
     cleared_at: datetime | None = None
     departed_at: datetime | None = None
     yard_position: str | None = None
+    # The electronic queue (workflows/queueing.py): the booked arrival slot, when the truck
+    # reached the waiting area, when it was called forward, and its last announced place.
+    slot_start: datetime | None = None
+    slot_end: datetime | None = None
+    waiting_at: datetime | None = None
+    called_at: datetime | None = None
+    queue_position: int | None = None
+    expected_call_at: datetime | None = None
+    expected_crossing_at: datetime | None = None
     last_hash: str = ""
 
     @property

@@ -45,6 +45,15 @@ STAGE_ROLE: dict[Stage, Role] = {
 
 ROLE_STAGE: dict[Role, Stage] = {role: stage for stage, role in STAGE_ROLE.items()}
 
+#: Who may fire the electronic queue's actions (workflows/queueing.py).
+QUEUE_ACTION_ROLES: dict[str, tuple[Role, ...]] = {
+    "book_slot": (Role.FIRM_USER,),
+    "cancel_booking": (Role.FIRM_USER,),
+    "arrive_waiting_area": (Role.YARD_OPERATOR,),
+    "queue_position": (Role.SYSTEM,),
+    "call_forward": (Role.SYSTEM,),
+}
+
 #: The kind of organisation a user of each role must belong to.
 ROLE_ORGANISATION_KIND: dict[Role, OrganisationKind] = {
     Role.FIRM_USER: OrganisationKind.FIRM,

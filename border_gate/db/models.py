@@ -109,6 +109,14 @@ class DeclarationRow(Base):
     arrived_at: Mapped[datetime | None]
     cleared_at: Mapped[datetime | None]
     departed_at: Mapped[datetime | None]
+    # The electronic queue (border_gate/queue/): see workflows/queueing.py.
+    slot_start: Mapped[datetime | None]
+    slot_end: Mapped[datetime | None]
+    waiting_at: Mapped[datetime | None]
+    called_at: Mapped[datetime | None]
+    queue_position: Mapped[int | None] = mapped_column(Integer)
+    expected_call_at: Mapped[datetime | None]
+    expected_crossing_at: Mapped[datetime | None]
 
     cargo: Mapped[list[CargoLineRow]] = relationship(
         cascade="all, delete-orphan",
@@ -136,6 +144,7 @@ class DeclarationRow(Base):
         Index("ix_declarations_gate_status", "gate", "status"),
         Index("ix_declarations_gate_plate", "gate", "plate_key", "status"),
         Index("ix_declarations_gate_created", "gate", "created_at"),
+        Index("ix_declarations_gate_waiting", "gate", "direction", "called_at", "waiting_at"),
     )
 
 
@@ -345,3 +354,57 @@ class DocumentBlob(Base):
 
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FarSideQuotaRow(Base):
+    """A daily quota the far side accepts, set by the management board; the latest row wins.
+
+    Append-only: every change stays, with who set it, when and why.
+    """
+
+    __tablename__ = "far_side_quotas"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    gate: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(10))
+    day: Mapped[date]
+    quota: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(100))
+    set_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_far_side_quotas_day", "gate", "direction", "day", "id"),)
+
+
+class SlotCounterRow(Base):
+    """Bookings held per arrival slot; the conditional increment is what makes the last slot
+    go to exactly one of two racing firms."""
+
+    __tablename__ = "slot_counters"
+
+    gate: Mapped[str] = mapped_column(String(32), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(10), primary_key=True)
+    slot_start: Mapped[datetime] = mapped_column(primary_key=True)
+    booked: Mapped[int] = mapped_column(Integer)
+
+
+class CallCounterRow(Base):
+    """Trucks released toward the far side per local day (called forward or gated in)."""
+
+    __tablename__ = "call_counters"
+
+    gate: Mapped[str] = mapped_column(String(32), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(10), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    called: Mapped[int] = mapped_column(Integer)
+
+
+class QueueCreditRow(Base):
+    """The queue's round-robin credit per lane, kept between recomputes (workflows/queueing.py)."""
+
+    __tablename__ = "queue_lane_credits"
+
+    gate: Mapped[str] = mapped_column(String(32), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(10), primary_key=True)
+    credits: Mapped[str] = mapped_column(Text)  # JSON {lane: credit}
+    updated_at: Mapped[datetime]

@@ -120,6 +120,13 @@ def to_domain(
         cleared_at=row.cleared_at,
         departed_at=row.departed_at,
         yard_position=row.yard_position,
+        slot_start=row.slot_start,
+        slot_end=row.slot_end,
+        waiting_at=row.waiting_at,
+        called_at=row.called_at,
+        queue_position=row.queue_position,
+        expected_call_at=row.expected_call_at,
+        expected_crossing_at=row.expected_crossing_at,
         last_hash=row.last_hash,
     )
 
@@ -159,6 +166,13 @@ def _state_columns(declaration: Declaration, now: datetime) -> dict[str, Any]:
         "arrived_at": declaration.arrived_at,
         "cleared_at": declaration.cleared_at,
         "departed_at": declaration.departed_at,
+        "slot_start": declaration.slot_start,
+        "slot_end": declaration.slot_end,
+        "waiting_at": declaration.waiting_at,
+        "called_at": declaration.called_at,
+        "queue_position": declaration.queue_position,
+        "expected_call_at": declaration.expected_call_at,
+        "expected_crossing_at": declaration.expected_crossing_at,
         "updated_at": now,
     }
 

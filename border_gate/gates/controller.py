@@ -13,6 +13,7 @@ from border_gate.declarations.schemas import GateEventIn, declaration_out
 from border_gate.errors import NotFound
 from border_gate.gates import Gate, UnknownGate
 from border_gate.platform import Platform
+from border_gate.queue.service import refresh_queue
 
 
 class GateOut(Struct, frozen=True):
@@ -81,6 +82,8 @@ class GateController(Controller):
             data.observed_at,
             declaration_id=data.declaration_id,
         )
+        # A truck through the yard gate frees a place in the call window: call the next.
+        await refresh_queue(platform, declaration.facts.gate, declaration.facts.direction)
         zone = platform.gates.get(declaration.facts.gate).zone
         return Response(
             content=declaration_out(declaration, zone),

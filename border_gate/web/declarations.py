@@ -17,6 +17,7 @@ from border_gate.errors import Conflict, InvalidInput, PreconditionFailed
 from border_gate.fees.service import declaration_fees, vnd
 from border_gate.identity.service import CurrentUser
 from border_gate.platform import Platform
+from border_gate.queue.pages import booking_panel
 from border_gate.web import i18n
 from border_gate.web.documents import documents_for
 from border_gate.web.forms import (
@@ -160,6 +161,7 @@ async def detail_page(
         notice_kind=notice_kind,
         reason=reason,
         reason_error=reason_error,
+        booking=await booking_panel(platform, user, declaration),
     )
 
 

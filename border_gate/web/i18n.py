@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 
+from border_gate.queue.texts import QUEUE_ACTION_LABELS, QUEUE_TEXTS
 from workflows.labels import STAGE_LABELS
 from workflows.model import Stage
 from workflows.roles import Role
@@ -470,6 +471,10 @@ TEXTS: dict[str, Pair] = {
     "common.hours": ("giờ", "h"),
     "common.days": ("ngày", "d"),
 }
+
+# The electronic queue's words live with the queue (border_gate/queue/texts.py).
+ACTION_LABELS.update(QUEUE_ACTION_LABELS)
+TEXTS.update(QUEUE_TEXTS)
 
 
 def role_label(role: Role | str, lang: str) -> str:

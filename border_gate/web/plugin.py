@@ -14,6 +14,7 @@ from litestar.plugins import InitPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from border_gate.queue.pages import BookingPages, QuotaPages, WaitingAreaPages
 from border_gate.settings import Settings
 from border_gate.web.auth import AuthPages
 from border_gate.web.dashboard import DashboardPages
@@ -34,6 +35,9 @@ PAGE_CONTROLLERS = [
     WatchlistPages,
     DashboardPages,
     DocumentPages,
+    WaitingAreaPages,
+    QuotaPages,
+    BookingPages,
 ]
 
 

@@ -56,8 +56,11 @@ def nav_items(user: CurrentUser | None) -> list[tuple[str, str]]:
         items.append(("/queue", "nav.queue"))
     if role is Role.YARD_OPERATOR:
         items.append(("/yard", "nav.yard"))
+        items.append(("/waiting-area", "nav.waiting_area"))
     if role in BOARD_ROLES:
         items.append(("/dashboard", "nav.dashboard"))
+        items.append(("/waiting-area", "nav.waiting_area"))
+        items.append(("/quota", "nav.quota"))
     items.append(("/declarations", "nav.declarations"))
     if role is Role.FIRM_USER:
         items.append(("/declarations/new", "nav.new"))

@@ -13,6 +13,7 @@ from border_gate.errors import ApplicationError, Conflict, Forbidden, InvalidInp
 from border_gate.gates import Gate
 from border_gate.identity.service import CurrentUser
 from border_gate.platform import Platform
+from border_gate.queue.service import refresh_queue
 from border_gate.web import i18n
 from border_gate.web.render import redirect, render, set_flash, viewer
 from workflows.errors import WorkflowError
@@ -171,6 +172,8 @@ class YardPages(Controller):
                 plate=typed,
                 problem=(exc.vi, exc.en),
             )
+        # A truck through the yard gate frees a place in the call window: call the next.
+        await refresh_queue(platform, gate.code, declaration.facts.direction)
         done = i18n.TEXTS["yard.in_done" if kind == "gate_in" else "yard.out_done"]
         plate_shown = declaration.facts.vehicle.plate
         slot = declaration.yard_position or ""

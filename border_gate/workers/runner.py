@@ -50,11 +50,15 @@ async def start_in_process(
     relay = OutboxRelay(platform, broker)
     platform.outbox_listeners.append(relay.wake)
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+    from border_gate.queue.service import tick_forever
+
+    queue_task = asyncio.create_task(tick_forever(platform), name="queue-tick")
     platform.background = {"relay": relay, "broker": broker, "worker": worker, "context": context}
 
     async def stop() -> None:
         relay_task.cancel()
-        await asyncio.gather(relay_task, return_exceptions=True)
+        queue_task.cancel()
+        await asyncio.gather(relay_task, queue_task, return_exceptions=True)
         if relay.wake in platform.outbox_listeners:
             platform.outbox_listeners.remove(relay.wake)
         relay.close()

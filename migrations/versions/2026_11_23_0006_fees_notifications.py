@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0006_fees_notifications'
-down_revision: str | None = '0004_reports'
+down_revision: str | None = '0005_queue'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
