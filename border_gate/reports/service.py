@@ -480,37 +480,9 @@ async def open_data_daily(
                 index = bucket_index(edges, hour)
                 if index is not None:
                     per_day[index][metric] = per_day[index].get(metric, 0) + int(count)
-            stage_rows = (
-                await session.execute(
-                    select(VISITS.c.closed_at, VISITS.c.stage, VISITS.c.total_seconds).where(
-                        VISITS.c.gate == chosen.code,
-                        VISITS.c.closed_at >= start,
-                        VISITS.c.closed_at < end,
-                        VISITS.c.outcome.in_(DECISION_OUTCOMES),
-                        VISITS.c.automatic.is_(false()),
-                    )
-                )
-            ).all()
-            stage_times: list[dict[str, list[float]]] = [{} for _ in per_day]
-            for closed_at, stage, seconds in stage_rows:
-                index = bucket_index(edges, closed_at)
-                if index is not None:
-                    stage_times[index].setdefault(stage, []).append(seconds)
-            crossing_rows = (
-                await session.execute(
-                    select(JOURNEYS.c.left_at, JOURNEYS.c.arrived_at).where(
-                        JOURNEYS.c.gate == chosen.code,
-                        JOURNEYS.c.left_at >= start,
-                        JOURNEYS.c.left_at < end,
-                        JOURNEYS.c.outcome == "departed",
-                    )
-                )
-            ).all()
-            crossings: list[list[float]] = [[] for _ in per_day]
-            for left_at, arrived_at in crossing_rows:
-                index = bucket_index(edges, left_at)
-                if index is not None and arrived_at is not None:
-                    crossings[index].append((left_at - arrived_at).total_seconds())
+            stage_medians, crossing_medians = await _daily_medians(
+                session, chosen, start, end, edges
+            )
             for i, counted in enumerate(per_day):
                 days.append(
                     OpenDataDay(
@@ -522,10 +494,9 @@ async def open_data_daily(
                         departed=counted.get("departed", 0),
                         rejected=counted.get("rejected", 0),
                         cancelled=counted.get("cancelled", 0),
-                        median_arrival_to_departure_seconds=_safe_median(crossings[i]),
+                        median_arrival_to_departure_seconds=crossing_medians[i],
                         median_stage_seconds={
-                            s.value: _safe_median(stage_times[i].get(s.value, []))
-                            for s in REPORT_STAGES
+                            s.value: stage_medians[i].get(s.value) for s in REPORT_STAGES
                         },
                     )
                 )
@@ -540,6 +511,91 @@ async def open_data_daily(
         ),
         days=days,
     )
+
+
+async def _daily_medians(
+    session: AsyncSession, gate: Gate, start: datetime, end: datetime, edges: list[datetime]
+) -> tuple[list[dict[str, float | None]], list[float | None]]:
+    """Per local day: median decision time per stage, and median arrival-to-departure.
+
+    PostgreSQL groups and takes the medians in SQL (a public endpoint must not pull a
+    quarter's rows into Python); SQLite hands the rows over.
+    """
+    days = len(edges) - 1
+    stage_medians: list[dict[str, float | None]] = [{} for _ in range(days)]
+    crossing_medians: list[float | None] = [None] * days
+    decided = [
+        VISITS.c.gate == gate.code,
+        VISITS.c.closed_at >= start,
+        VISITS.c.closed_at < end,
+        VISITS.c.outcome.in_(DECISION_OUTCOMES),
+        VISITS.c.automatic.is_(false()),
+    ]
+    crossed = [
+        JOURNEYS.c.gate == gate.code,
+        JOURNEYS.c.left_at >= start,
+        JOURNEYS.c.left_at < end,
+        JOURNEYS.c.outcome == "departed",
+        JOURNEYS.c.arrived_at.is_not(None),
+    ]
+    first_day = edges[0].astimezone(gate.zone).date()
+    if _is_postgres(session):
+        closed_day = func.date(func.timezone(gate.timezone, VISITS.c.closed_at))
+        for day, stage, n, median in (
+            await session.execute(
+                select(
+                    closed_day,
+                    VISITS.c.stage,
+                    func.count(),
+                    func.percentile_cont(0.5).within_group(VISITS.c.total_seconds),
+                )
+                .where(*decided)
+                .group_by(closed_day, VISITS.c.stage)
+            )
+        ).all():
+            index = (day - first_day).days
+            if 0 <= index < days and n >= OPEN_DATA_MIN_COUNT:
+                stage_medians[index][stage] = _float(median)
+        left_day = func.date(func.timezone(gate.timezone, JOURNEYS.c.left_at))
+        for day, n, median in (
+            await session.execute(
+                select(
+                    left_day,
+                    func.count(),
+                    func.percentile_cont(0.5).within_group(
+                        _epoch(JOURNEYS.c.left_at, JOURNEYS.c.arrived_at)
+                    ),
+                )
+                .where(*crossed)
+                .group_by(left_day)
+            )
+        ).all():
+            index = (day - first_day).days
+            if 0 <= index < days and n >= OPEN_DATA_MIN_COUNT:
+                crossing_medians[index] = _float(median)
+        return stage_medians, crossing_medians
+    stage_times: list[dict[str, list[float]]] = [{} for _ in range(days)]
+    for closed_at, stage, seconds in (
+        await session.execute(
+            select(VISITS.c.closed_at, VISITS.c.stage, VISITS.c.total_seconds).where(*decided)
+        )
+    ).all():
+        index = bucket_index(edges, closed_at)
+        if index is not None:
+            stage_times[index].setdefault(stage, []).append(seconds)
+    crossings: list[list[float]] = [[] for _ in range(days)]
+    for left_at, arrived_at in (
+        await session.execute(select(JOURNEYS.c.left_at, JOURNEYS.c.arrived_at).where(*crossed))
+    ).all():
+        index = bucket_index(edges, left_at)
+        if index is not None:
+            crossings[index].append((left_at - arrived_at).total_seconds())
+    for index in range(days):
+        stage_medians[index] = {
+            stage: _safe_median(values) for stage, values in stage_times[index].items()
+        }
+        crossing_medians[index] = _safe_median(crossings[index])
+    return stage_medians, crossing_medians
 
 
 def _safe_median(values: list[float]) -> float | None:
