@@ -104,6 +104,8 @@ def create_app(
         ),
         logging_config=LoggingConfig(
             root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            # WeasyPrint logs every step of every render at INFO: noise beside our own lines.
+            loggers={"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
             log_exceptions="never",
         ),
         response_cache_config=ResponseCacheConfig(),
