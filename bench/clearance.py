@@ -7,17 +7,19 @@ Against the real PostgreSQL and RabbitMQ (a scratch database and a scratch vhost
 afterwards), one real API process and `--workers` real `border-gate worker` processes.
 
 1. Before the clock: export trucks carrying durian (customs, plant and health quarantine,
-   border guard) are filed, submitted and screened, gated in, and every stage approved
-   over HTTP as the officers would, except the border guard's, which is the truly last
-   stage of an export (it waits for customs and every quarantine). Their yard tickets,
-   customs releases and quarantine certificates are issued by the workers and the
-   documents queue drained before the clock starts.
+   border guard) are filed, submitted and screened, gated in, their gate fee paid (the
+   provider's signed callback), and every stage approved over HTTP as the officers would,
+   except the border guard's, which is the truly last stage of an export (it waits for
+   customs and every quarantine). Their yard tickets, fee receipts, customs releases and
+   quarantine certificates are issued by the workers and the documents queue drained
+   before the clock starts.
 2. The clock: at `--rate` trucks a second the border guard approves one of them over HTTP
    (the truck becomes cleared and the clearance certificate is queued). So that the load
    is "one cleared truck a second with all of its documents", each tick also drives a
-   second, fresh truck through gate-in and its customs / plant / health approvals, which
-   queue its yard ticket, customs release and quarantine certificates — the documents a
-   truck behind it in the line needs (`--certificates-only` leaves this out).
+   second, fresh truck through gate-in, fee payment and its customs / plant / health
+   approvals, which queue its yard ticket, fee receipt, customs release and quarantine
+   certificates — the documents of the truck behind it in the line
+   (`--certificates-only` leaves this out).
 3. Latency of each certificate: from the time of the border guard's `approve` event (the
    platform's own stamp) to the moment `GET /api/v1/documents/{id}` answers 200 with a
    PDF. The bench finds the document by polling the database every 50 ms for the
@@ -57,6 +59,7 @@ from border_gate.db.models import DocumentRow, EventRow, Organisation, OutboxRow
 from border_gate.documents.policy import CLEARANCE_CERTIFICATE, RENDER_ACTOR
 from border_gate.platform import Platform, build_platform
 from border_gate.settings import load_settings
+from tests.integration.fees_support import PAYMENT_SECRET, callback_body, fees_of, post_callback
 from tests.processes import processes
 from tests.support import GATE, World, build_world
 
@@ -93,6 +96,19 @@ async def gate_in(w: World, declaration_id: str, plate: str) -> None:
             headers=w.as_("yard"),
         )
     check(response)
+
+
+async def pay_fee(w: World, declaration_id: str) -> None:
+    """The firm pays the gate fee charged at gate-in; the provider's signed callback lands."""
+    (charge,) = await fees_of(w, declaration_id)
+    check(await post_callback(w, callback_body(charge)))
+
+
+async def arrive(w: World, declaration_id: str, plate: str) -> None:
+    """Gate-in, fee paid, every stage approved but the border guard's."""
+    await gate_in(w, declaration_id, plate)
+    await pay_fee(w, declaration_id)
+    await approve_all_but_last(w, declaration_id)
 
 
 OFFICER_OF = {
@@ -182,8 +198,7 @@ async def bring_to_last_approval(w: World, trucks: list[tuple[str, str]]) -> Non
 
     async def one(declaration_id: str, plate: str) -> None:
         async with limit:
-            await gate_in(w, declaration_id, plate)
-            await approve_all_but_last(w, declaration_id)
+            await arrive(w, declaration_id, plate)
 
     await asyncio.gather(*(one(i, p) for i, p in trucks))
 
@@ -396,11 +411,7 @@ async def run(
                     if behind:
                         truck, plate = behind[i]
 
-                        async def drive(truck: str = truck, plate: str = plate) -> None:
-                            await gate_in(w, truck, plate)
-                            await approve_all_but_last(w, truck)
-
-                        tasks.append(asyncio.create_task(drive()))
+                        tasks.append(asyncio.create_task(arrive(w, truck, plate)))
                 await asyncio.gather(*tasks)
                 last_approval = time.perf_counter()
                 try:
@@ -464,8 +475,8 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
         f"\n{r['count']} trucks cleared at {args.rate:g}/s on {args.workers} worker process(es) "
         f"× {args.threads} threads, "
         + (
-            "each tick also driving a fresh truck's yard ticket, customs release and quarantine "
-            "certificates"
+            "each tick also driving a fresh truck's yard ticket, fee receipt, customs release "
+            "and quarantine certificates"
             if not args.certificates_only
             else "clearance certificates only"
         )
@@ -535,6 +546,7 @@ def main() -> None:
             "DATA_DIR": tmp,
             "ARGON2_LIGHT": "1",
             "LOG_LEVEL": "WARNING",
+            "PAYMENT_CALLBACK_SECRET": PAYMENT_SECRET,
         }
         result = asyncio.run(
             run(
