@@ -8,6 +8,11 @@ from workflows.model import QUARANTINE_STAGES, Declaration, Stage, StageState, S
 
 DOCUMENT_QUEUE = "documents"
 RENDER_ACTOR = "render_document"
+#: The clearance certificate is what the truck waits for at the gate: it has a queue of its own
+#: (so it never queues in RabbitMQ behind a backlog of other documents) and runs first among
+#: the documents a worker process holds. Same function, another actor name and queue.
+CLEARANCE_QUEUE = "documents_clearance"
+CLEARANCE_RENDER_ACTOR = "render_clearance_certificate"
 
 YARD_TICKET = "yard_ticket"
 QUARANTINE_CERTIFICATE = "quarantine_certificate"
@@ -18,9 +23,10 @@ FEE_RECEIPT = "fee_receipt"
 
 
 def _render(declaration: Declaration, kind: str, stage: Stage | None = None) -> OutboxMessage:
+    urgent = kind == CLEARANCE_CERTIFICATE
     return OutboxMessage(
-        actor_name=RENDER_ACTOR,
-        queue_name=DOCUMENT_QUEUE,
+        actor_name=CLEARANCE_RENDER_ACTOR if urgent else RENDER_ACTOR,
+        queue_name=CLEARANCE_QUEUE if urgent else DOCUMENT_QUEUE,
         kwargs={
             "declaration_id": declaration.id,
             "kind": kind,

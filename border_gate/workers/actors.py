@@ -12,7 +12,12 @@ from typing import Any
 
 import dramatiq
 
-from border_gate.documents.policy import DOCUMENT_QUEUE, RENDER_ACTOR
+from border_gate.documents.policy import (
+    CLEARANCE_QUEUE,
+    CLEARANCE_RENDER_ACTOR,
+    DOCUMENT_QUEUE,
+    RENDER_ACTOR,
+)
 from border_gate.documents.service import issue_document
 from border_gate.messaging.policy import screening_actor, screening_queue
 from border_gate.notifications.service import (
@@ -101,15 +106,21 @@ def register_actors(
             )
         log.debug("render_document %s %s %s: %s", declaration_id, kind, stage, outcome)
 
-    actors[RENDER_ACTOR] = dramatiq.actor(
-        render_document,
-        broker=broker,
-        actor_name=RENDER_ACTOR,
-        queue_name=DOCUMENT_QUEUE,
-        time_limit=max(settings.check_time_limit_ms, 120_000),
-        max_retries=settings.check_max_retries,
-        on_retry_exhausted=EXHAUSTED_ACTOR,
-    )
+    for actor_name, queue_name, priority in (
+        (RENDER_ACTOR, DOCUMENT_QUEUE, 0),
+        # Lower runs first when several documents wait for this process's threads.
+        (CLEARANCE_RENDER_ACTOR, CLEARANCE_QUEUE, -5),
+    ):
+        actors[actor_name] = dramatiq.actor(
+            render_document,
+            broker=broker,
+            actor_name=actor_name,
+            queue_name=queue_name,
+            priority=priority,
+            time_limit=max(settings.check_time_limit_ms, 120_000),
+            max_retries=settings.check_max_retries,
+            on_retry_exhausted=EXHAUSTED_ACTOR,
+        )
 
     async def deliver_webhook(
         delivery_id: str,
