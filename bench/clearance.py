@@ -56,13 +56,18 @@ from sqlalchemy import func, select
 
 from bench.common import percentile, scratch_database, scratch_vhost
 from border_gate.db.models import DocumentRow, EventRow, Organisation, OutboxRow, ProcessedMessage
-from border_gate.documents.policy import CLEARANCE_CERTIFICATE, RENDER_ACTOR
+from border_gate.documents.policy import (
+    CLEARANCE_CERTIFICATE,
+    CLEARANCE_RENDER_ACTOR,
+    RENDER_ACTOR,
+)
 from border_gate.platform import Platform, build_platform
 from border_gate.settings import load_settings
 from tests.integration.fees_support import PAYMENT_SECRET, callback_body, fees_of, post_callback
 from tests.processes import processes
 from tests.support import GATE, World, build_world
 
+RENDER_ACTORS = (RENDER_ACTOR, CLEARANCE_RENDER_ACTOR)
 AIM_SECONDS = 3.0
 POLL_SECONDS = 0.05
 BARE_RENDERS = 30
@@ -208,13 +213,13 @@ async def render_backlog(platform: Platform) -> int:
     async with platform.unit_of_work() as uow:
         queued = (
             await uow.session.execute(
-                select(func.count(OutboxRow.id)).where(OutboxRow.actor_name == RENDER_ACTOR)
+                select(func.count(OutboxRow.id)).where(OutboxRow.actor_name.in_(RENDER_ACTORS))
             )
         ).scalar_one()
         done = (
             await uow.session.execute(
                 select(func.count(ProcessedMessage.message_id)).where(
-                    ProcessedMessage.actor_name == RENDER_ACTOR
+                    ProcessedMessage.actor_name.in_(RENDER_ACTORS)
                 )
             )
         ).scalar_one()
@@ -296,7 +301,7 @@ async def breakdown(platform: Platform, ids: list[str]) -> dict[str, dict[str, d
         for outbox_declaration, payload, sent_at in (
             await uow.session.execute(
                 select(OutboxRow.declaration_id, OutboxRow.payload, OutboxRow.sent_at).where(
-                    OutboxRow.declaration_id.in_(ids), OutboxRow.actor_name == RENDER_ACTOR
+                    OutboxRow.declaration_id.in_(ids), OutboxRow.actor_name.in_(RENDER_ACTORS)
                 )
             )
         ).all():

@@ -87,24 +87,29 @@ def register_actors(
             on_retry_exhausted=EXHAUSTED_ACTOR,
         )
 
-    async def render_document(
-        declaration_id: str,
-        kind: str,
-        stage: str | None,
-        work_id: str,
-        requested_at: str | None = None,
-        requested_real: str | None = None,
-    ) -> None:
-        """Render, sign and store one document (CPU-heavy: runs in a thread of its own)."""
-        with message_time(requested_at, requested_real):
-            outcome = await issue_document(
-                context.platform,
-                declaration_id=declaration_id,
-                kind=kind,
-                stage=stage,
-                work_id=work_id,
-            )
-        log.debug("render_document %s %s %s: %s", declaration_id, kind, stage, outcome)
+    def render_actor(actor_name: str) -> Any:
+        async def render_document(
+            declaration_id: str,
+            kind: str,
+            stage: str | None,
+            work_id: str,
+            requested_at: str | None = None,
+            requested_real: str | None = None,
+        ) -> None:
+            """Render, sign and store one document (CPU-heavy: runs in a thread of its own)."""
+            with message_time(requested_at, requested_real):
+                outcome = await issue_document(
+                    context.platform,
+                    declaration_id=declaration_id,
+                    kind=kind,
+                    stage=stage,
+                    work_id=work_id,
+                    actor_name=actor_name,
+                )
+            log.debug("%s %s %s %s: %s", actor_name, declaration_id, kind, stage, outcome)
+
+        render_document.__name__ = actor_name
+        return render_document
 
     for actor_name, queue_name, priority in (
         (RENDER_ACTOR, DOCUMENT_QUEUE, 0),
@@ -112,7 +117,7 @@ def register_actors(
         (CLEARANCE_RENDER_ACTOR, CLEARANCE_QUEUE, -5),
     ):
         actors[actor_name] = dramatiq.actor(
-            render_document,
+            render_actor(actor_name),
             broker=broker,
             actor_name=actor_name,
             queue_name=queue_name,
