@@ -95,9 +95,17 @@ Credits = dict[str, int]
 
 
 def _round_robin(
-    lanes: dict[K, list[T]], weights: dict[K, int], credit: dict[K, int]
+    lanes: dict[K, list[T]],
+    weights: dict[K, int],
+    credit: dict[K, int],
+    *,
+    per_item: bool = False,
 ) -> list[tuple[K, T, dict[K, int]]]:
-    """Smooth weighted round robin from `credit`; each pick with the credit after it."""
+    """Smooth weighted round robin from `credit`; each pick with the credit after it.
+
+    With `per_item`, a lane's weight at each pick is its weight times the items it still
+    holds, so the weight belongs to each item (each truck) rather than to the lane.
+    """
     queues = {lane: list(items) for lane, items in lanes.items() if items}
     for lane in queues:
         if weights.get(lane, 0) < 1:
@@ -109,8 +117,9 @@ def _round_robin(
     while queues:
         total = 0
         for lane in queues:
-            running[lane] += weights[lane]
-            total += weights[lane]
+            weight = weights[lane] * (len(queues[lane]) - heads[lane] if per_item else 1)
+            running[lane] += weight
+            total += weight
         pick = max(queues, key=lambda lane: running[lane])  # max keeps the first on ties
         running[pick] -= total
         item = queues[pick][heads[pick]]
@@ -153,6 +162,7 @@ def planned_calls(
         {lane.value: lanes[lane] for lane in WALK_IN_LANES},
         {lane.value: share for lane, share in policy.class_shares.items()},
         walk_in_credit,
+        per_item=True,  # shares are per truck: see the module docstring
     )
     top = _round_robin(
         {
