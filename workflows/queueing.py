@@ -5,10 +5,14 @@ functions drive the live queue (border_gate/queue/) and the backtest (bench/queu
 
 Ordering rule (docs/queue.md): two levels of smooth weighted round robin (SWRR, as nginx
 balances upstreams). Top level: the booked lane against the walk-in lane, weights
-`booked_weight : walk_in_weight`. Inside the walk-in lane: perishables, authorised economic
-operators (AEO) and others, weights `class_shares`. Within a lane: first come, first served
-(booked trucks by slot start). SWRR gives every non-empty lane a turn at least once in
-every `sum(weights)` picks, so no lane ever starves, whatever the traffic.
+`booked_weight : walk_in_weight` per lane (booked slots are capacity reserved by
+`booking_share`, so the booked lane's weight must not grow with its length). Inside the
+walk-in lane: perishables, authorised economic operators (AEO) and others, with
+`class_shares` *per truck*: at each pick a class's weight is its share times the trucks
+still waiting in it, so a perishable truck is served at 3x the rate of an ordinary one
+whatever the mix (per-lane weights gave 80 % of the walk-ins half of the calls). Within a
+lane: first come, first served (booked trucks by slot start). Every waiting truck keeps a
+positive weight, so nobody starves; the bounds are in docs/queue.md and tested with hypothesis.
 """
 
 from __future__ import annotations
