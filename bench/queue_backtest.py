@@ -180,7 +180,8 @@ def report(fleet: list[Truck], cut_at: datetime, count: int, seed: int) -> None:
         if lane_waits:
             print(
                 f"    called from the {lane:<10} lane: n={len(lane_waits):>3}, wait median "
-                f"{median(lane_waits, 0):4.0f} min, p90 {percentile(lane_waits, 0.9):4.0f}"
+                f"{median(lane_waits, 0):4.0f} min, mean {sum(lane_waits) / len(lane_waits):4.0f}, "
+                f"p90 {percentile(lane_waits, 0.9):4.0f}"
             )
     for label, group in (
         ("all trucks", crossed),
