@@ -52,6 +52,18 @@ CONTRACT = [
     ("get", "/api/v1/webhooks"),
     ("delete", "/api/v1/webhooks/{endpoint_id}"),
     ("get", "/api/v1/webhooks/{endpoint_id}/deliveries"),
+    ("get", "/api/v1/reports/throughput"),
+    ("get", "/api/v1/reports/throughput.csv"),
+    ("get", "/api/v1/reports/throughput.pdf"),
+    ("get", "/api/v1/open-data/daily"),
+    ("get", "/api/v1/declarations/{declaration_id}/booking"),
+    ("post", "/api/v1/declarations/{declaration_id}/booking"),
+    ("delete", "/api/v1/declarations/{declaration_id}/booking"),
+    ("get", "/api/v1/gates/{gate}/slots"),
+    ("get", "/api/v1/gates/{gate}/quota"),
+    ("put", "/api/v1/gates/{gate}/quota"),
+    ("post", "/api/v1/gates/{gate}/waiting-area"),
+    ("get", "/api/v1/gates/{gate}/queue"),
 ]
 
 
