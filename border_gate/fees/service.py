@@ -301,6 +301,11 @@ async def record_payment(
     """
     authenticate_callback(platform, body, signature)
     callback = msgspec.json.decode(body, type=PaymentCallback)
+    return await apply_payment(platform, callback)
+
+
+async def apply_payment(platform: Platform, callback: PaymentCallback) -> tuple[PaymentOut, bool]:
+    """Apply an authenticated payment (the callback's, or a trusted in-process caller's)."""
     if not looks_like_id(callback.charge_id):
         raise NotFound(
             f"Không có khoản thu {callback.charge_id[:36]}",

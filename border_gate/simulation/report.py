@@ -22,7 +22,7 @@ async def summary(simulation: Any, tally: Any) -> str:
         f"Mô phỏng / simulation: {gate.name_vi} ({gate.code}), {start:%d/%m/%Y %H:%M} – {end:%H:%M} "
         f"(UTC{start:%z})",
         f"  xe đã khai / trucks filed: {tally.filed}; vào bãi / gated in: {tally.gated_in}; "
-        f"qua cửa khẩu / departed: {tally.departed}",
+        f"qua cửa khẩu / departed: {tally.departed}; đã nộp phí / fees paid: {tally.fees_paid}",
         "  quyết định / decisions: "
         + ", ".join(f"{name} {n}" for name, n in sorted(tally.decisions.items())),
         "  trạng thái cuối / final status: "

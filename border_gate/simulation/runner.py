@@ -33,6 +33,8 @@ from border_gate.db.models import DeclarationRow
 from border_gate.db.repository import DeclarationFilters
 from border_gate.declarations import service
 from border_gate.errors import ApplicationError, Conflict
+from border_gate.fees.models import FeeCharge
+from border_gate.fees.service import PaymentCallback, apply_payment
 from border_gate.gates import Gate
 from border_gate.identity.service import CurrentUser, authenticate, create_organisation, create_user
 from border_gate.platform import Platform
@@ -145,6 +147,7 @@ class Tally:
     decisions: Counter[str] = field(default_factory=Counter)
     conflicts: int = 0
     waits: int = 0  # a truck at the gate that could not enter yet (screening, full yard)
+    fees_paid: int = 0
 
 
 class Simulation:
@@ -289,6 +292,11 @@ class Simulation:
                 declaration_id=declaration_id,
             )
             self.tally.gated_in += 1
+            # The driver pays the infrastructure fee at the kiosk a few minutes later.
+            self.at(
+                self.clock() + timedelta(minutes=self.rng.uniform(2, 12)),
+                lambda: self.pay_fee(declaration_id),
+            )
         except (ApplicationError, WorkflowError):
             # not screened yet, or the yard is full: the driver waits and tries again
             self.tally.waits += 1
@@ -300,6 +308,26 @@ class Simulation:
                 self.at(
                     self.clock() + timedelta(minutes=3), lambda: self.gate_in(plate, declaration_id)
                 )
+
+    async def pay_fee(self, declaration_id: str) -> None:
+        """What the payment provider's callback would apply (the simulator is trusted)."""
+        async with self.platform.unit_of_work() as uow:
+            charge = await uow.session.scalar(
+                select(FeeCharge).where(FeeCharge.declaration_id == declaration_id)
+            )
+        if charge is None or charge.status != "due":
+            return
+        callback = PaymentCallback(
+            reference=f"SIM-{charge.id[:8]}-{self.rng.randrange(10**6):06d}",
+            charge_id=charge.id,
+            amount_vnd=charge.amount_vnd,
+            paid_at=self.clock(),
+        )
+        try:
+            await apply_payment(self.platform, callback)
+            self.tally.fees_paid += 1
+        except ApplicationError:
+            pass  # paid meanwhile: nothing to do
 
     async def gate_out(self, plate: str, declaration_id: str) -> None:
         assert self.yard_user is not None

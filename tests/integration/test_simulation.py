@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from border_gate.audit import verify_all
 from border_gate.db.models import DeclarationRow, EventRow
+from border_gate.fees.models import FeeCharge
 from border_gate.platform import build_platform
 from border_gate.reports.query import ReportQuery
 from border_gate.reports.service import throughput_report
@@ -99,5 +100,14 @@ async def test_a_simulated_morning_moves_trucks_through_every_stage(
             )
         assert {s.stage: s.decisions for s in throughput.stages if s.decisions} == decided
         assert throughput.totals.arrived == gated_in
+        # Drivers pay at the kiosk after gate-in: paid charges add up to the tariff's amounts.
+        async with platform.unit_of_work() as uow:
+            charges = (await uow.session.execute(select(FeeCharge))).scalars().all()
+        assert len(charges) == gated_in
+        paid = [c for c in charges if c.status == "paid"]
+        assert paid and all(
+            c.payment_reference and c.payment_reference.startswith("SIM-") for c in paid
+        )
+        assert f"fees paid: {len(paid)}" in printed, printed
     finally:
         await platform.close()
