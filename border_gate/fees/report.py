@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from border_gate.db.uow import UnitOfWork
 from border_gate.fees.service import daily_fee_totals
+from border_gate.platform import Platform
 from border_gate.reports.query import ReportQuery
 from border_gate.reports.schemas import ExtraSection
 
 
-async def fee_section(session: AsyncSession, query: ReportQuery) -> ExtraSection:
+async def fee_section(_platform: Platform, uow: UnitOfWork, query: ReportQuery) -> ExtraSection:
     zone = query.gate.zone
     first = query.start.astimezone(zone).date()
     last = (query.end - timedelta(microseconds=1)).astimezone(zone).date()
-    days = await daily_fee_totals(session, query.gate, first, last, direction=query.direction)
+    days = await daily_fee_totals(uow.session, query.gate, first, last, direction=query.direction)
     rows: list[list[str | int | float | None]] = [
         [d.day.isoformat(), d.vehicles, d.charged_vnd, d.paid_vnd, d.outstanding_vnd] for d in days
     ]

@@ -16,11 +16,13 @@ import msgspec
 from sqlalchemy import case, false, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from border_gate.db.uow import UnitOfWork
 from border_gate.errors import Forbidden
 from border_gate.fees.report import fee_section
 from border_gate.gates import Gate
 from border_gate.identity.service import CurrentUser
 from border_gate.platform import Platform
+from border_gate.queue.report import queue_section
 from border_gate.reports.changes import DECISION_OUTCOMES
 from border_gate.reports.figures import (
     StageLoad,
@@ -60,8 +62,8 @@ OPEN_DATA_MIN_COUNT = 3
 #: Extension point: other features add sections (fee totals per day, expected-time accuracy
 #: …) by appending an async function here; it gets the session and the query and returns a
 #: section, or None to add nothing. JSON, CSV and PDF render every section the same way.
-SectionProvider = Callable[[AsyncSession, ReportQuery], Awaitable[ExtraSection | None]]
-REPORT_SECTIONS: list[SectionProvider] = [fee_section]
+SectionProvider = Callable[[Platform, UnitOfWork, ReportQuery], Awaitable[ExtraSection | None]]
+REPORT_SECTIONS: list[SectionProvider] = [fee_section, queue_section]
 
 
 def report_scope(user: CurrentUser, gate: Gate) -> str | None:
@@ -120,7 +122,7 @@ async def throughput_report(
         sections = []
         # Sections are the board's figures: an officer's report covers their own stage only.
         for provider in REPORT_SECTIONS if scope is None else []:
-            section = await provider(session, query)
+            section = await provider(platform, uow, query)
             if section is not None:
                 sections.append(section)
     loads = [StageLoad(s.stage, s.decisions, s.total_seconds, s.p90_seconds) for s in stages]

@@ -456,3 +456,32 @@ async def test_the_tick_calls_trucks_once_calls_are_released(world: World) -> No
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_the_boards_report_shows_the_queue_now_per_lane(world: World) -> None:
+    """Issue 7: expected times appear in the reports (a live section, for periods that
+    include now), per lane and without naming a truck."""
+    await set_quota(world, 0, "Phía bên kia tạm dừng thông quan / far side suspended")
+    plates = ["29H-111.11", "29H-222.22", "29H-333.33"]
+    for plate in plates:
+        await submitted(world, plate)
+        assert (await check_in(world, plate)).status_code == 201
+    today_only = {"gate": GATE, "from": today(), "to": today(), "granularity": "hour"}
+    response = await world.client.get(
+        "/api/v1/reports/throughput", params=today_only, headers=world.as_("board")
+    )
+    assert response.status_code == 200, response.text
+    sections = {s["key"]: s for s in response.json()["sections"]}
+    queue_now = sections["queue_now"]
+    assert queue_now["columns"][:3] == ["lane", "waiting", "called"]
+    (row,) = queue_now["rows"]  # machinery, no AEO: all three in the "other" lane
+    assert row[0].endswith("Other goods") and row[1:3] == [3, 0]
+    assert row[3] is not None and row[3] >= 0 and row[4] >= row[3]
+    assert not any(plate in str(queue_now) for plate in plates)
+    yesterday = (datetime.now(ZONE).date() - timedelta(days=1)).isoformat()
+    past = await world.client.get(
+        "/api/v1/reports/throughput",
+        params={**today_only, "from": yesterday, "to": yesterday},
+        headers=world.as_("board"),
+    )
+    assert "queue_now" not in {s["key"] for s in past.json()["sections"]}
