@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from border_gate.reports.sla import ServiceLevels, service_levels
+
 
 class SettingsError(ValueError):
     """One or more settings are wrong; `problems` lists each with what to do."""
@@ -51,6 +53,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     check_max_retries: int
     check_time_limit_ms: int
     demo: bool
+    # Reports: the service-level target per stage and the share that must meet it
+    report_service_levels: ServiceLevels = msgspec.field(default_factory=lambda: service_levels({}))
     # Gate fees and webhook notifications (docs/fees-and-notifications.md)
     fee_tariff_file: Path | None = None
     payment_callback_secret: str | None = None
@@ -228,7 +232,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             "WEBHOOK_MAX_BACKOFF_MS must be at least WEBHOOK_MIN_BACKOFF_MS"
         )
 
+    try:
+        levels = service_levels(env)
+    except ValueError as exc:
+        problems.append(str(exc))
+        levels = service_levels({})
+
     settings = Settings(
+        report_service_levels=levels,
         data_dir=data_dir,
         database_url=database_url,
         broker_url=broker_url,

@@ -47,7 +47,7 @@ from border_gate.reports.schemas import (
     Times,
     Totals,
 )
-from border_gate.reports.sla import ServiceLevels, service_levels
+from border_gate.reports.sla import ServiceLevels
 from border_gate.reports.tables import HOURLY, JOURNEYS, VISITS
 from workflows.labels import STAGE_LABELS
 from workflows.model import Stage
@@ -84,9 +84,7 @@ def report_scope(user: CurrentUser, gate: Gate) -> str | None:
 
 
 def _levels(platform: Platform) -> ServiceLevels:
-    if "service_levels" not in platform.cache:
-        platform.cache["service_levels"] = service_levels()
-    return platform.cache["service_levels"]  # type: ignore[no-any-return]
+    return platform.settings.report_service_levels
 
 
 def _is_postgres(session: AsyncSession) -> bool:

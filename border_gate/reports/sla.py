@@ -1,8 +1,9 @@
 """Service-level targets per stage: how long a decision may take, and the share that must.
 
 Defaults follow the seeds' bar (99.9 % of files on time); the minutes are the project's
-own defaults (configuration, not law). Override with environment variables:
-`REPORT_SLA_MINUTES="customs=90,border_guard=20"` and `REPORT_SLA_SHARE=0.999`.
+own defaults (configuration, not law). Override with the settings (environment or
+SETTINGS_FILE) `REPORT_SLA_MINUTES="customs=90,border_guard=20"` and
+`REPORT_SLA_SHARE=0.999`, checked at start-up with the other settings.
 """
 
 from __future__ import annotations

@@ -22,7 +22,9 @@ from border_gate.identity.service import CurrentUser, authenticate
 from border_gate.platform import Platform
 from border_gate.reports.rollups import rebuild_rollups
 from border_gate.reports.tables import HourlyCountRow, JourneyRow, StageVisitRow
+from border_gate.settings import Settings
 from border_gate.workers.runner import start_in_process
+from tests.conftest import make_settings
 from tests.support import GATE, PASSWORD, World, declaration_body, screened, wait_until
 from workflows.machine import Decision, Screen, ScreenedStage
 from workflows.model import Channel, DeclarationFacts, Stage, facts_from_builtins
@@ -141,8 +143,12 @@ async def drive_three_trucks(platform: Platform) -> dict[str, str]:
 
 
 @pytest.fixture
-async def driven(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
-    monkeypatch.setenv("REPORT_SLA_MINUTES", "customs=35")
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url, REPORT_SLA_MINUTES="customs=35")
+
+
+@pytest.fixture
+async def driven(world: World) -> World:
     await drive_three_trucks(world.platform)
     return world
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,6 +24,7 @@ from border_gate.reports.figures import (
 )
 from border_gate.reports.rollups import visit_durations
 from border_gate.reports.sla import DEFAULT_SHARE, service_levels
+from border_gate.settings import SettingsError, load_settings
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 PARIS = ZoneInfo("Europe/Paris")
@@ -146,3 +148,26 @@ def test_service_levels_from_the_environment() -> None:
     ):
         with pytest.raises(ValueError, match=word):
             service_levels(env)
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"REPORT_SLA_MINUTES": "yard=5"}, "REPORT_SLA_MINUTES"),
+        ({"REPORT_SLA_SHARE": "1.5"}, "REPORT_SLA_SHARE"),
+    ],
+)
+def test_wrong_service_levels_stop_start_up_with_the_setting_named(
+    tmp_path: Path, extra: dict[str, str], named: str
+) -> None:
+    with pytest.raises(SettingsError) as failed:
+        load_settings({"DATA_DIR": str(tmp_path), "SECRET_KEY": "x" * 40, **extra})
+    assert any(named in problem for problem in failed.value.problems)
+
+
+def test_service_levels_come_from_the_settings(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"DATA_DIR": str(tmp_path), "SECRET_KEY": "x" * 40, "REPORT_SLA_MINUTES": "customs=35"}
+    )
+    assert settings.report_service_levels.target_for("customs") == 35 * 60
+    assert settings.report_service_levels.share == 0.999
