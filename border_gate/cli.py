@@ -13,7 +13,9 @@ from typing import Any
 import msgspec
 
 from border_gate.errors import ApplicationError
-from border_gate.gates import GateConfigError
+from border_gate.fees.tariff import TariffError
+from border_gate.gates import GateConfigError, load_gates
+from border_gate.queue.config import QueueConfigError
 from border_gate.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("border_gate.cli")
@@ -80,6 +82,17 @@ def _safe_url(settings: Settings) -> str:
     return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
+def check_configuration(settings: Settings) -> None:
+    """Read the gates, the fee tariff and the queue file now, so a mistake in one of them is
+    a one-line message naming the file and the fault, not a traceback from the server."""
+    from border_gate.fees.tariff import load_tariff
+    from border_gate.queue.config import load_queue_config
+
+    gates = load_gates(settings.gates_file)
+    load_tariff(settings.fee_tariff_file, gates.codes)
+    load_queue_config(settings.queue_file, gates)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -88,6 +101,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Links, QR codes and printed logins should point where this server listens.
         shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
         settings = msgspec.structs.replace(settings, public_url=f"http://{shown}:{args.port}")
+    check_configuration(settings)
     ensure_schema(settings)
     from border_gate.runtime import describe_startup
 
@@ -189,6 +203,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from border_gate.workers.runner import run_worker_process
 
     settings = _settings()
+    check_configuration(settings)
     ensure_schema(settings)
     queues = set(args.queue) if args.queue else None
     return run_worker_process(settings, threads=args.threads, queues=queues)
@@ -274,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     except GateConfigError as exc:
         return _fail(f"Cấu hình cửa khẩu sai / invalid gates configuration: {exc}")
+    except TariffError as exc:
+        return _fail(f"Biểu phí sai / invalid fee tariff: {exc}")
+    except QueueConfigError as exc:
+        return _fail(f"Cấu hình hàng chờ sai / invalid queue configuration: {exc}")
     except ApplicationError as exc:
         return _fail(f"Lỗi / error: {exc.vi} / {exc.en}", 1)
     except KeyboardInterrupt:

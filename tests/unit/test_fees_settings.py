@@ -52,3 +52,29 @@ def test_a_tariff_with_a_hole_stops_the_platform_at_start(tmp_path: Path) -> Non
     settings = load_settings(env(tmp_path, FEE_TARIFF_FILE=str(tariff)))
     with pytest.raises(TariffError, match="import"):
         build_platform(settings)
+
+
+@pytest.mark.parametrize(
+    ("variable", "content", "said"),
+    [
+        ("FEE_TARIFF_FILE", 'currency = "VND"\n', "invalid fee tariff"),
+        ("QUEUE_FILE", "[policy]\nbooked_weight = 0\n", "invalid queue configuration"),
+    ],
+)
+def test_serve_refuses_a_broken_file_in_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    content: str,
+    said: str,
+) -> None:
+    from border_gate.cli import main
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text(content)
+    for key, value in env(tmp_path, **{variable: str(broken)}).items():
+        monkeypatch.setenv(key, value)
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert said in err and str(broken) in err and "Traceback" not in err
