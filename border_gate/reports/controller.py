@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
+from litestar.di import Provide
 from litestar.params import QueryParameter
 
 from border_gate.api.http import current_user
-from border_gate.identity.service import CurrentUser
 from border_gate.platform import Platform
 from border_gate.reports.exports import open_data_csv, report_csv, report_pdf
 from border_gate.reports.query import parse_gate, parse_open_data_days, parse_report_query
@@ -29,19 +29,20 @@ def wanted(request: Request[Any, Any, Any], *choices: str) -> str:
     return request.accept.best_match(list(choices), default=choices[0]) or choices[0]
 
 
-async def build_report(
+async def provide_report(
+    request: Request[Any, Any, Any],
     platform: Platform,
-    user: CurrentUser | None,
-    gate: str | None,
-    direction: str | None,
-    start: str | None,
-    end: str | None,
-    granularity: str | None,
+    gate: Text64 = None,
+    direction: Text64 = None,
+    start: From = None,
+    end: To = None,
+    granularity: Text64 = None,
 ) -> ThroughputReport:
+    """The report the query asks for, for whoever asks: one dependency for every format."""
     query = parse_report_query(
         platform, gate=gate, direction=direction, start=start, end=end, granularity=granularity
     )
-    return await throughput_report(platform, user, query)
+    return await throughput_report(platform, current_user(request), query)
 
 
 def file_name(report: ThroughputReport, extension: str) -> str:
@@ -71,6 +72,7 @@ async def pdf_response(platform: Platform, report: ThroughputReport) -> Response
 class ReportController(Controller):
     path = "/api/v1/reports"
     tags = ["reports"]
+    dependencies = {"report": Provide(provide_report)}
 
     @get(
         "/throughput",
@@ -80,18 +82,8 @@ class ReportController(Controller):
         "ISO 8601 time on a whole hour.",
     )
     async def throughput(
-        self,
-        request: Request[Any, Any, Any],
-        platform: Platform,
-        gate: Text64 = None,
-        direction: Text64 = None,
-        start: From = None,
-        end: To = None,
-        granularity: Text64 = None,
+        self, request: Request[Any, Any, Any], platform: Platform, report: ThroughputReport
     ) -> Response[Any]:
-        report = await build_report(
-            platform, current_user(request), gate, direction, start, end, granularity
-        )
         kind = wanted(request, JSON, CSV, PDF)
         if kind == CSV:
             return csv_response(report)
@@ -100,35 +92,11 @@ class ReportController(Controller):
         return Response(report, media_type=JSON)
 
     @get("/throughput.csv", summary="The throughput report as CSV")
-    async def throughput_csv(
-        self,
-        request: Request[Any, Any, Any],
-        platform: Platform,
-        gate: Text64 = None,
-        direction: Text64 = None,
-        start: From = None,
-        end: To = None,
-        granularity: Text64 = None,
-    ) -> Response[str]:
-        report = await build_report(
-            platform, current_user(request), gate, direction, start, end, granularity
-        )
+    async def throughput_csv(self, report: ThroughputReport) -> Response[str]:
         return csv_response(report)
 
     @get("/throughput.pdf", summary="The throughput report as a signed PDF with charts")
-    async def throughput_pdf(
-        self,
-        request: Request[Any, Any, Any],
-        platform: Platform,
-        gate: Text64 = None,
-        direction: Text64 = None,
-        start: From = None,
-        end: To = None,
-        granularity: Text64 = None,
-    ) -> Response[bytes]:
-        report = await build_report(
-            platform, current_user(request), gate, direction, start, end, granularity
-        )
+    async def throughput_pdf(self, platform: Platform, report: ThroughputReport) -> Response[bytes]:
         return await pdf_response(platform, report)
 
 
